@@ -34,7 +34,7 @@ pub fn detect(head: &[u8]) -> Compression {
 }
 
 /// Wraps `r` in the decompressor its first bytes call for.
-pub fn decompress<'a>(r: impl Read + Send + 'a) -> Result<Box<dyn Read + Send + 'a>, Error> {
+pub fn decompress<'a>(r: impl Read + 'a) -> Result<Box<dyn Read + 'a>, Error> {
     let mut br = BufReader::with_capacity(1 << 16, r);
     let head = br.fill_buf().map_err(|e| Error::io("read input", e))?;
     Ok(match detect(head) {

@@ -133,7 +133,7 @@ impl Store {
                         prec.refs += 1;
                         layers.insert(pkey.as_str(), meta::encode(&prec).as_slice())?;
                     }
-                    let rec = LayerRecord { diff_id: out.diff_id, parent: parent_chain, size: out.size, link, refs: 1 };
+                    let rec = LayerRecord { diff_id: out.diff_id, parent: parent_chain, size: out.size, tar_size: out.tar_size, link, refs: 1 };
                     layers.insert(key.as_str(), meta::encode(&rec).as_slice())?;
                 }
             }

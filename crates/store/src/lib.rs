@@ -188,8 +188,9 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes an image, every reference to it, and the layers only it used.
-    pub fn delete_image(&self, id: &Digest) -> Result<(), Error> {
+    /// Deletes an image, every reference to it, and the layers only it used; returns those
+    /// layers (chain ID and record).
+    pub fn delete_image(&self, id: &Digest) -> Result<Vec<(Digest, LayerRecord)>, Error> {
         let key = id.to_string();
         let dead_layers;
         {
@@ -220,11 +221,11 @@ impl Store {
             tx.commit()?;
         }
         // Only after the commit: files go once nothing references them.
-        for (chain, rec) in dead_layers {
-            self.remove_layer_files(&chain, &rec);
+        for (chain, rec) in &dead_layers {
+            self.remove_layer_files(chain, rec);
         }
         let _ = self.content.delete(id);
-        Ok(())
+        Ok(dead_layers)
     }
 
     // ---- references ----

@@ -25,6 +25,8 @@ pub struct LayerRecord {
     pub parent: Option<Digest>,
     /// Bytes of regular-file content.
     pub size: u64,
+    /// Length of the layer's uncompressed tar.
+    pub tar_size: u64,
     /// Short name of the `l/` symlink to its `diff` directory (keeps overlay options short).
     pub link: String,
     /// Images whose top layer this is, child layers, and in-flight leases.

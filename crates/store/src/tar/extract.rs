@@ -36,6 +36,8 @@ pub struct Extracted {
     pub size: u64,
     /// Number of entries.
     pub entries: u64,
+    /// Length of the uncompressed stream.
+    pub tar_size: u64,
 }
 
 /// Unpacks a layer tar into `layer_dir/diff`, converting whiteouts and recording
@@ -137,10 +139,11 @@ impl<'a> Unpacker<'a> {
         if let Some(s) = self.split.as_mut() {
             s.w.raw(&rest)?;
         }
+        let tar_size = hashing.count();
         let (diff_id, _) = hashing.finish();
         self.apply_dir_times()?;
         rfs::syncfs(&self.root).ctx(|| "sync layer".into())?;
-        Ok(Extracted { diff_id, size, entries })
+        Ok(Extracted { diff_id, size, entries, tar_size })
     }
 
     /// Opens the directory `comps` (relative to the root) without following symlinks,

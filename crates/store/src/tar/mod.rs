@@ -3,6 +3,7 @@
 pub mod extract;
 pub mod reader;
 pub mod split;
+pub mod writer;
 
 pub use extract::{unpack_layer, unpack_plain, Extracted};
 

@@ -1,0 +1,100 @@
+//! The engine: image (and, later, container, volume and network) services over the store,
+//! and the event bus. Everything here is synchronous and blocking; the server runs it on
+//! blocking threads. The server reaches the engine only through the traits in [`backend`].
+#![deny(missing_docs)]
+#![recursion_limit = "256"]
+
+pub mod backend;
+mod error;
+pub mod events;
+mod fetch;
+pub mod images;
+pub mod system;
+
+pub use error::{Error, ErrorKind, Result};
+pub use events::Events;
+
+use std::path::PathBuf;
+use store::Store;
+
+/// Settings the daemon passes in.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Persistent state (`/var/lib/berth`).
+    pub data_root: PathBuf,
+    /// Runtime state (`/run/berth`).
+    pub exec_root: PathBuf,
+    /// Registry mirrors.
+    pub registry_mirrors: Vec<String>,
+    /// Registries reached over plain HTTP.
+    pub insecure_registries: Vec<String>,
+    /// Debug logging on.
+    pub debug: bool,
+    /// Engine labels (`info`).
+    pub labels: Vec<String>,
+    /// Default bridge name (`--bridge`), for the network service.
+    pub bridge: Option<String>,
+    /// Default bridge address (`--bip`).
+    pub bip: Option<String>,
+    /// Address pools for new networks.
+    pub default_address_pools: Vec<String>,
+    /// The daemon.json keys, for settings read by later services (runtimes, log options).
+    pub daemon_json: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The engine.
+pub struct Engine {
+    store: Store,
+    events: Events,
+    config: Config,
+    /// Serialises image deletions and tag moves against each other.
+    image_lock: std::sync::Mutex<()>,
+}
+
+impl Engine {
+    /// Opens the engine on its data root, recovering the store from an unclean shutdown.
+    pub fn open(config: Config) -> Result<(Engine, store::Recovery)> {
+        let (store, recovery) = Store::open(&config.data_root)?;
+        let tmp = config.data_root.join("tmp");
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|e| Error::internal(format!("create {}: {e}", tmp.display())))?;
+        Ok((Engine { store, events: Events::default(), config, image_lock: Default::default() }, recovery))
+    }
+
+    /// The event bus.
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// The store (for tests and tools).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// A fresh temporary directory under the data root (same filesystem as the store).
+    pub(crate) fn temp_dir(&self, prefix: &str) -> Result<TempDir> {
+        let p = self.config.data_root.join("tmp").join(format!("{prefix}-{}", store::random_hex(8)));
+        std::fs::create_dir_all(&p).map_err(|e| Error::internal(format!("create {}: {e}", p.display())))?;
+        Ok(TempDir(p))
+    }
+}
+
+/// A directory removed when dropped.
+pub(crate) struct TempDir(PathBuf);
+
+impl TempDir {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
