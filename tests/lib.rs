@@ -1,0 +1,399 @@
+//! The end-to-end test harness: each test starts its own `berthd` (temporary data root,
+//! exec root and socket) and drives it with `berth` and with the real `docker` CLI.
+//!
+//! Fixtures are made here, without network: a busybox root filesystem from Debian's
+//! `busybox-static` (`/bin/busybox`), packed as a tar in memory.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where cargo put the binaries (next to the test executable's `deps/`).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe.parent().expect("deps dir");
+    let dir = if dir.ends_with("deps") { dir.parent().expect("target dir") } else { dir };
+    dir.to_path_buf()
+}
+
+/// Path of a workspace binary, which must have been built (`cargo build` runs first).
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(p.exists(), "{} is missing: run `cargo build --workspace` before the tests", p.display());
+    p
+}
+
+/// A unique temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// Creates `/tmp/berth-test-<tag>-<random>`.
+    pub fn new(tag: &str) -> TempDir {
+        let mut r = [0u8; 6];
+        std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut r)).expect("urandom");
+        let name: String = r.iter().map(|b| format!("{b:02x}")).collect();
+        let p = std::env::temp_dir().join(format!("berth-test-{tag}-{name}"));
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        unmount_under(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Unmounts everything mounted below `dir`, deepest first.
+pub fn unmount_under(dir: &Path) {
+    let Ok(mounts) = std::fs::read_to_string("/proc/self/mounts") else { return };
+    let prefix = dir.display().to_string();
+    let mut targets: Vec<&str> = mounts.lines().filter_map(|l| l.split(' ').nth(1)).filter(|t| t.starts_with(&prefix)).collect();
+    targets.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    for t in targets {
+        let _ = Command::new("umount").arg("-l").arg(t).status();
+    }
+}
+
+/// A running berthd of one test.
+pub struct Daemon {
+    /// Its temporary directory (data root, exec root, socket, logs).
+    pub dir: TempDir,
+    child: Option<Child>,
+    /// Extra flags it was started with.
+    pub flags: Vec<String>,
+}
+
+impl Daemon {
+    /// Starts a daemon and waits until it answers.
+    pub fn start() -> Daemon {
+        Daemon::start_with(&[])
+    }
+
+    /// Starts a daemon with extra flags.
+    pub fn start_with(flags: &[&str]) -> Daemon {
+        let dir = TempDir::new("d");
+        let mut d = Daemon { dir, child: None, flags: flags.iter().map(|s| s.to_string()).collect() };
+        d.spawn();
+        d
+    }
+
+    /// The socket path.
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("berth.sock")
+    }
+
+    /// `unix://...` for `-H`.
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket().display())
+    }
+
+    /// The data root.
+    pub fn data_root(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The daemon's process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("berthd.log")).expect("log");
+        let child = Command::new(bin("berthd"))
+            .arg("-H")
+            .arg(self.host())
+            .arg("--data-root")
+            .arg(self.data_root())
+            .arg("--exec-root")
+            .arg(self.dir.path().join("exec"))
+            .arg("--pidfile")
+            .arg(self.dir.path().join("berthd.pid"))
+            .arg("--config-file")
+            .arg(self.dir.path().join("daemon.json"))
+            .args(&self.flags)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start berthd");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if std::os::unix::net::UnixStream::connect(self.socket()).is_ok() {
+                return;
+            }
+            if let Some(st) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("berthd exited with {st}:\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "berthd did not start:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("berthd.log")).unwrap_or_default()
+    }
+
+    /// Kills the daemon with SIGKILL (a crash) and waits for it.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Stops the daemon with SIGTERM and waits for it; returns its exit status.
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        let mut c = self.child.take()?;
+        unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(st)) = c.try_wait() {
+                return Some(st);
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                return c.wait().ok();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the daemon again on the same directories.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Starts the daemon again after a crash.
+    pub fn respawn(&mut self) {
+        assert!(self.child.is_none(), "daemon still running");
+        self.spawn();
+    }
+
+    /// Runs `berth -H <this daemon> args...`.
+    pub fn berth(&self, args: &[&str]) -> Run {
+        self.berth_in(args, None)
+    }
+
+    /// Runs `berth` with stdin.
+    pub fn berth_in(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        run(Command::new(bin("berth")).arg("-H").arg(self.host()).args(args), stdin)
+    }
+
+    /// Runs the real Docker CLI against this daemon.
+    pub fn docker(&self, args: &[&str]) -> Run {
+        self.docker_in(args, None)
+    }
+
+    /// Runs the real Docker CLI with stdin.
+    pub fn docker_in(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        let cfg = self.dir.path().join("docker-config");
+        let _ = std::fs::create_dir_all(&cfg);
+        run(
+            Command::new("docker").arg("--config").arg(cfg).arg("-H").arg(self.host()).args(args).env_remove("DOCKER_CONTEXT"),
+            stdin,
+        )
+    }
+
+    /// A raw HTTP request on the socket: (status, body).
+    pub fn http(&self, method: &str, path: &str, body: &[u8]) -> (u16, String, Vec<(String, String)>) {
+        use std::io::Read;
+        let mut s = std::os::unix::net::UnixStream::connect(self.socket()).expect("connect");
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+        if !body.is_empty() {
+            req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).expect("write");
+        s.write_all(body).expect("write body");
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).expect("read");
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let headers = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string())))
+            .collect::<Vec<_>>();
+        let chunked = headers.iter().any(|(k, v)| k == "transfer-encoding" && v == "chunked");
+        let body = if chunked { dechunk(body) } else { body.to_string() };
+        (status, body, headers)
+    }
+
+    /// Imports the busybox fixture as `name` with `CMD ["sh"]`.
+    pub fn import_busybox(&self, name: &str) -> String {
+        let r = self.berth_in(&["import", "-c", "CMD [\"sh\"]", "-", name], Some(&busybox_tar()));
+        r.ok();
+        r.stdout.trim().to_string()
+    }
+}
+
+fn dechunk(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&after[..n.min(after.len())]);
+        rest = after.get(n + 2..).unwrap_or("");
+    }
+    out
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The result of running a command.
+pub struct Run {
+    /// Exit code (-1 if killed).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Raw standard output.
+    pub raw: Vec<u8>,
+    /// The command line, for messages.
+    pub cmd: String,
+}
+
+impl Run {
+    /// Asserts success and returns stdout.
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "`{}` failed ({}):\nstdout: {}\nstderr: {}", self.cmd, self.code, self.stdout, self.stderr);
+        &self.stdout
+    }
+    /// Asserts failure and returns stderr.
+    pub fn err(&self) -> &str {
+        assert_ne!(self.code, 0, "`{}` should have failed:\nstdout: {}\nstderr: {}", self.cmd, self.stdout, self.stderr);
+        &self.stderr
+    }
+}
+
+/// Runs a command with optional stdin.
+pub fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Run {
+    let line = format!("{cmd:?}");
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {line}: {e}"));
+    if let Some(data) = stdin {
+        let mut w = child.stdin.take().expect("stdin");
+        let data = data.to_vec();
+        std::thread::spawn(move || {
+            let _ = w.write_all(&data);
+        });
+    }
+    let out: Output = child.wait_with_output().expect("wait");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        raw: out.stdout,
+        cmd: line,
+    }
+}
+
+/// Writes tar archives for fixtures.
+#[derive(Default)]
+pub struct Tar {
+    /// The bytes so far.
+    pub buf: Vec<u8>,
+}
+
+impl Tar {
+    fn header(&mut self, name: &str, kind: u8, mode: u32, size: u64, link: &str) {
+        assert!(name.len() <= 100 && link.len() <= 100, "fixture names stay short");
+        let mut b = [0u8; 512];
+        b[..name.len()].copy_from_slice(name.as_bytes());
+        b[100..108].copy_from_slice(format!("{mode:07o}\0").as_bytes());
+        b[108..116].copy_from_slice(b"0000000\0");
+        b[116..124].copy_from_slice(b"0000000\0");
+        b[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
+        b[136..148].copy_from_slice(format!("{:011o}\0", 1_700_000_000u64).as_bytes());
+        b[156] = kind;
+        b[157..157 + link.len()].copy_from_slice(link.as_bytes());
+        b[257..263].copy_from_slice(b"ustar\0");
+        b[263..265].copy_from_slice(b"00");
+        b[148..156].copy_from_slice(b"        ");
+        let sum: u32 = b.iter().map(|&x| x as u32).sum();
+        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        self.buf.extend_from_slice(&b);
+    }
+    /// Adds a directory.
+    pub fn dir(&mut self, name: &str) -> &mut Self {
+        self.header(name, b'5', 0o755, 0, "");
+        self
+    }
+    /// Adds a file.
+    pub fn file(&mut self, name: &str, mode: u32, data: &[u8]) -> &mut Self {
+        self.header(name, b'0', mode, data.len() as u64, "");
+        self.buf.extend_from_slice(data);
+        self.buf.resize(self.buf.len() + (512 - data.len() % 512) % 512, 0);
+        self
+    }
+    /// Adds a symlink.
+    pub fn symlink(&mut self, name: &str, target: &str) -> &mut Self {
+        self.header(name, b'2', 0o777, 0, target);
+        self
+    }
+    /// Adds a hard link.
+    pub fn hardlink(&mut self, name: &str, target: &str) -> &mut Self {
+        self.header(name, b'1', 0o644, 0, target);
+        self
+    }
+    /// Ends the archive.
+    pub fn finish(&mut self) -> Vec<u8> {
+        self.buf.extend_from_slice(&[0u8; 1024]);
+        std::mem::take(&mut self.buf)
+    }
+}
+
+/// A busybox root filesystem: `/bin/busybox` from Debian's `busybox-static`, a symlink per
+/// applet, `/etc/passwd` and `/etc/group`.
+pub fn busybox_tar() -> Vec<u8> {
+    static CACHE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    CACHE
+        .get_or_init(|| {
+            let busybox = std::fs::read("/bin/busybox").expect("/bin/busybox is missing: apt-get install busybox-static");
+            let list = Command::new("/bin/busybox").arg("--list").output().expect("busybox --list");
+            let mut t = Tar::default();
+            for d in ["bin/", "etc/", "tmp/", "root/", "home/", "dev/", "proc/", "sys/", "var/", "usr/"] {
+                t.dir(d);
+            }
+            t.file("bin/busybox", 0o755, &busybox);
+            for applet in String::from_utf8_lossy(&list.stdout).lines() {
+                if applet != "busybox" && !applet.is_empty() {
+                    t.symlink(&format!("bin/{applet}"), "busybox");
+                }
+            }
+            t.file("etc/passwd", 0o644, b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n");
+            t.file("etc/group", 0o644, b"root:x:0:\nnobody:x:65534:\n");
+            t.finish()
+        })
+        .clone()
+}
+
+/// sha256 hex of bytes.
+pub fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Whether the tests run as root (most need it).
+pub fn is_root() -> bool {
+    unsafe { libc::geteuid() == 0 }
+}
