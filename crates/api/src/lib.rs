@@ -4,6 +4,7 @@
 //! Field order follows Docker's structs, so `inspect` output reads the same.
 #![deny(missing_docs)]
 
+pub mod container;
 pub mod filters;
 pub mod image;
 pub mod system;

@@ -1,0 +1,7 @@
+//! OCI runtime bundles: turning a Docker container config into an OCI runtime spec, with
+//! Docker's security defaults (capabilities, seccomp, masked paths), user resolution from
+//! the image's `/etc/passwd`, and cgroup limits. Pure functions; nothing here touches the
+//! host beyond reading files it is pointed at.
+#![deny(missing_docs)]
+
+pub mod seccomp;
