@@ -8,6 +8,7 @@ pub mod container;
 pub mod filters;
 pub mod image;
 pub mod system;
+pub mod time;
 
 pub use filters::Filters;
 

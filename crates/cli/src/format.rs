@@ -87,36 +87,16 @@ pub fn since(ts: i64) -> String {
 
 /// Go's `time.Time.String()` in UTC: `2006-01-02 15:04:05 +0000 UTC`.
 pub fn go_time(ts: i64) -> String {
-    let s = store_rfc3339(ts);
+    let s = rfc3339(ts);
     format!("{} {} +0000 UTC", &s[..10], &s[11..19])
-}
-
-fn store_rfc3339(ts: i64) -> String {
-    // RFC 3339 without fraction.
-    let days = ts.div_euclid(86_400);
-    let rem = ts.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// RFC 3339 (seconds) in UTC.
 pub fn rfc3339(ts: i64) -> String {
-    store_rfc3339(ts)
+    api::time::rfc3339(ts, 0)
 }
 
-/// RFC 3339 with nanoseconds, always 9 digits (Docker's `RFC3339NanoFixed`).
-pub fn rfc3339_nano_fixed(nanos: i64) -> String {
-    let s = store_rfc3339(nanos.div_euclid(1_000_000_000));
-    format!("{}.{:09}Z", &s[..19], nanos.rem_euclid(1_000_000_000))
-}
+pub use api::time::rfc3339_nano_fixed;
 
 /// Truncates to `n` characters with `…`, as the Docker CLI does.
 pub fn ellipsis(s: &str, n: usize) -> String {
@@ -198,7 +178,6 @@ mod tests {
     #[test]
     fn times() {
         assert_eq!(go_time(0), "1970-01-01 00:00:00 +0000 UTC");
-        assert_eq!(rfc3339_nano_fixed(1_500_000_000_000_000_001), "2017-07-14T02:40:00.000000001Z");
         assert_eq!(ellipsis("abcdef", 4), "abc…");
     }
 }

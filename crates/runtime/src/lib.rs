@@ -5,3 +5,6 @@
 #![deny(missing_docs)]
 
 pub mod seccomp;
+pub mod caps;
+pub mod spec;
+pub mod user;

@@ -1,0 +1,219 @@
+//! berth-oci: an OCI runtime with runc's command line (the subset berth's shim uses:
+//! `create`, `start`, `state`, `kill`, `delete`, `exec`, `pause`, `resume`), built on
+//! youki's libcontainer. Each invocation is a short-lived, single-threaded process, which
+//! is what libcontainer (it clones the calling process) needs. Errors go to stderr; the
+//! exit status is non-zero on failure.
+
+use clap::{Parser, Subcommand};
+use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::container::Container;
+use libcontainer::signal::Signal;
+use libcontainer::syscall::syscall::SyscallType;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "berth-oci", version, about = "berth's OCI runtime")]
+struct Cli {
+    /// Directory for container state
+    #[arg(long, default_value = "/run/berth/oci")]
+    root: PathBuf,
+    /// Log file (accepted for runc compatibility; errors always go to stderr)
+    #[arg(long)]
+    log: Option<PathBuf>,
+    /// Log format (accepted for runc compatibility)
+    #[arg(long = "log-format")]
+    log_format: Option<String>,
+    /// Use systemd for cgroups (not supported: cgroupfs only)
+    #[arg(long = "systemd-cgroup")]
+    systemd_cgroup: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create a container from a bundle; its process waits for `start`
+    Create {
+        /// Bundle directory
+        #[arg(short, long, default_value = ".")]
+        bundle: PathBuf,
+        /// File to write the container's PID to
+        #[arg(long = "pid-file")]
+        pid_file: Option<PathBuf>,
+        /// Unix socket to send the PTY master to
+        #[arg(long = "console-socket")]
+        console_socket: Option<PathBuf>,
+        /// Do not use pivot_root
+        #[arg(long = "no-pivot")]
+        no_pivot: bool,
+        /// Number of extra file descriptors to pass
+        #[arg(long = "preserve-fds", default_value_t = 0)]
+        preserve_fds: i32,
+        /// Container ID
+        id: String,
+    },
+    /// Start a created container
+    Start {
+        /// Container ID
+        id: String,
+    },
+    /// Print a container's state as JSON
+    State {
+        /// Container ID
+        id: String,
+    },
+    /// Send a signal to a container's process(es)
+    Kill {
+        /// Send to every process in the container
+        #[arg(short, long)]
+        all: bool,
+        /// Container ID
+        id: String,
+        /// Signal (name or number)
+        #[arg(default_value = "SIGTERM")]
+        signal: String,
+    },
+    /// Delete a container's resources
+    Delete {
+        /// Kill it first if running
+        #[arg(short, long)]
+        force: bool,
+        /// Container ID
+        id: String,
+    },
+    /// Run a process in a running container
+    Exec {
+        /// process.json describing the process
+        #[arg(short, long)]
+        process: PathBuf,
+        /// File to write the process's PID to
+        #[arg(long = "pid-file")]
+        pid_file: Option<PathBuf>,
+        /// Unix socket to send the PTY master to
+        #[arg(long = "console-socket")]
+        console_socket: Option<PathBuf>,
+        /// Do not wait for the process
+        #[arg(short, long)]
+        detach: bool,
+        /// Container ID
+        id: String,
+    },
+    /// Freeze a container
+    Pause {
+        /// Container ID
+        id: String,
+    },
+    /// Thaw a container
+    Resume {
+        /// Container ID
+        id: String,
+    },
+}
+
+/// Turns libcontainer's errors about the user's command into Docker's wording, which
+/// clients match on to choose exit codes 127 and 126.
+fn docker_message(e: &str, args0: Option<&str>) -> String {
+    let name = args0.unwrap_or("");
+    if e.contains("not found in $PATH") || e.contains("No such file or directory") && e.contains("exec") {
+        format!("exec: \"{name}\": executable file not found in $PATH")
+    } else if e.contains("does not have correct permissions") || e.contains("Permission denied") && e.contains("exec") {
+        format!("exec: \"{name}\": permission denied")
+    } else {
+        e.to_string()
+    }
+}
+
+fn first_arg(process_json: &std::path::Path, key: &[&str]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(process_json).ok()?).ok()?;
+    let mut cur = &v;
+    for k in key {
+        cur = cur.get(k)?;
+    }
+    cur.get("args")?.get(0)?.as_str().map(String::from)
+}
+
+fn container(root: &std::path::Path, id: &str) -> Result<Container, String> {
+    Container::load(root.join(id)).map_err(|e| format!("container {id}: {e}"))
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    if cli.systemd_cgroup {
+        return Err("--systemd-cgroup is not supported; berth-oci uses cgroupfs".into());
+    }
+    std::fs::create_dir_all(&cli.root).map_err(|e| format!("{}: {e}", cli.root.display()))?;
+    let syscall = SyscallType::default();
+    match cli.cmd {
+        Cmd::Create { bundle, pid_file, console_socket, no_pivot, preserve_fds, id } => {
+            let args0 = first_arg(&bundle.join("config.json"), &["process"]);
+            ContainerBuilder::new(id.clone(), syscall)
+                .with_root_path(&cli.root)
+                .map_err(|e| e.to_string())?
+                .with_pid_file(pid_file)
+                .map_err(|e| e.to_string())?
+                .with_console_socket(console_socket)
+                .with_preserved_fds(preserve_fds)
+                .as_init(&bundle)
+                .with_systemd(false)
+                .with_detach(true)
+                .with_no_pivot(no_pivot)
+                .build()
+                .map(|_| ())
+                .map_err(|e| docker_message(&format!("{e:?}"), args0.as_deref()))
+        }
+        Cmd::Start { id } => container(&cli.root, &id)?.start().map_err(|e| e.to_string()),
+        Cmd::State { id } => {
+            let c = container(&cli.root, &id)?;
+            let s = serde_json::json!({
+                "ociVersion": "1.0.2",
+                "id": c.id(),
+                "status": format!("{}", c.status()).to_lowercase(),
+                "pid": c.pid().map_or(0, |p| p.as_raw()),
+                "bundle": c.bundle(),
+            });
+            println!("{s}");
+            Ok(())
+        }
+        Cmd::Kill { all, id, signal } => {
+            let sig = Signal::try_from(signal.as_str()).map_err(|e| format!("invalid signal {signal:?}: {e}"))?;
+            container(&cli.root, &id)?.kill(sig, all).map_err(|e| e.to_string())
+        }
+        Cmd::Delete { force, id } => match Container::load(cli.root.join(&id)) {
+            Ok(mut c) => c.delete(force).map_err(|e| e.to_string()),
+            Err(_) if force => Ok(()),
+            Err(e) => Err(format!("container {id}: {e}")),
+        },
+        Cmd::Exec { process, pid_file, console_socket, detach, id } => {
+            let args0 = first_arg(&process, &[]);
+            let pid = ContainerBuilder::new(id, syscall)
+                .with_root_path(&cli.root)
+                .map_err(|e| e.to_string())?
+                .with_pid_file(pid_file)
+                .map_err(|e| e.to_string())?
+                .with_console_socket(console_socket)
+                .as_tenant()
+                .with_detach(detach)
+                .with_process(Some(&process))
+                .build()
+                .map_err(|e| docker_message(&format!("{e:?}"), args0.as_deref()))?;
+            if !detach {
+                let mut status = 0;
+                unsafe { libc::waitpid(pid.as_raw(), &mut status, 0) };
+                if libc::WIFEXITED(status) {
+                    std::process::exit(libc::WEXITSTATUS(status));
+                }
+                std::process::exit(128 + libc::WTERMSIG(status));
+            }
+            Ok(())
+        }
+        Cmd::Pause { id } => container(&cli.root, &id)?.pause().map_err(|e| e.to_string()),
+        Cmd::Resume { id } => container(&cli.root, &id)?.resume().map_err(|e| e.to_string()),
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+}
