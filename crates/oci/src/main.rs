@@ -210,10 +210,26 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// Reports an error like runc: a JSON line in the `--log` file when there is one (stderr
+/// may be the container's own), on stderr otherwise.
+fn report(log: Option<&std::path::Path>, msg: &str) {
+    if let Some(path) = log {
+        let line = serde_json::json!({"level": "error", "msg": msg}).to_string() + "\n";
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            use std::io::Write;
+            if f.write_all(line.as_bytes()).is_ok() {
+                return;
+            }
+        }
+    }
+    eprintln!("{msg}");
+}
+
 fn main() {
     let cli = Cli::parse();
+    let log = cli.log.clone();
     if let Err(e) = run(cli) {
-        eprintln!("{e}");
+        report(log.as_deref(), &e);
         std::process::exit(1);
     }
 }

@@ -186,6 +186,50 @@ impl Store {
         Ok(LayerLease { store: self, info, kept: false })
     }
 
+    /// Takes a persistent reference on a layer for `owner` (a container): it survives
+    /// restarts and is counted by recovery until [`Store::release_hold`].
+    pub fn hold_layer(&self, owner: &str, chain: &Digest) -> Result<(), Error> {
+        let _g = self.lock();
+        let tx = self.db.begin_write()?;
+        {
+            let key = chain.to_string();
+            let mut layers = tx.open_table(meta::LAYERS)?;
+            let mut rec: LayerRecord = match layers.get(key.as_str())? {
+                Some(v) => meta::decode("layer", &key, v.value())?,
+                None => return Err(Error::not_found(format!("layer {chain} not found"))),
+            };
+            rec.refs += 1;
+            layers.insert(key.as_str(), meta::encode(&rec).as_slice())?;
+            let mut records = tx.open_table(meta::RECORDS)?;
+            records.insert(format!("layerhold/{owner}").as_str(), key.as_bytes())?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Releases `owner`'s hold (if any), deleting layers nothing else references.
+    pub fn release_hold(&self, owner: &str) -> Result<(), Error> {
+        let dead;
+        {
+            let _g = self.lock();
+            let tx = self.db.begin_write()?;
+            {
+                let mut records = tx.open_table(meta::RECORDS)?;
+                let held = records.remove(format!("layerhold/{owner}").as_str())?.map(|v| String::from_utf8_lossy(v.value()).into_owned());
+                let mut layers = tx.open_table(meta::LAYERS)?;
+                dead = match held {
+                    Some(c) => release_in(&mut layers, &Digest::parse(&c)?)?,
+                    None => Vec::new(),
+                };
+            }
+            tx.commit()?;
+        }
+        for (c, rec) in dead {
+            self.remove_layer_files(&c, &rec);
+        }
+        Ok(())
+    }
+
     /// Drops one reference to a layer, deleting it (and parents) when none remain.
     pub fn release_layer(&self, chain: &Digest) -> Result<(), Error> {
         let dead;

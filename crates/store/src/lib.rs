@@ -332,6 +332,8 @@ impl Store {
         }
         // Recompute reference counts from images and child layers; leases die with the process.
         let images = self.images_unlocked()?;
+        let holds: Vec<(String, String)> =
+            self.records("layerhold")?.into_iter().map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned())).collect();
         let tx = self.db.begin_write()?;
         let mut dead = Vec::new();
         {
@@ -351,6 +353,9 @@ impl Store {
                 if let Some(p) = &l.parent {
                     *want.entry(p.to_string()).or_default() += 1;
                 }
+            }
+            for (_, chain) in &holds {
+                *want.entry(chain.clone()).or_default() += 1;
             }
             for (k, mut l) in all {
                 let w = want[&k];
@@ -480,8 +485,3 @@ pub(crate) mod testutil {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-}

@@ -124,3 +124,24 @@ fn deep_images_mount_within_the_option_limit() {
     drop(top);
     assert!(store.layers().unwrap().is_empty(), "dropping the last lease frees the whole chain");
 }
+
+#[test]
+fn holds_keep_layers_across_restarts_until_released() {
+    let dir = TempDir::new();
+    let chain;
+    {
+        let (store, _) = Store::open(dir.path()).unwrap();
+        let l = store.register_layer(None, &layer("f", b"x")[..]).unwrap();
+        chain = l.chain_id().clone();
+        let id = store.put_image(b"{\"h\":1}", Some(l), None, &[]).unwrap().id;
+        store.hold_layer("container1", &chain).unwrap();
+        store.delete_image(&id).unwrap();
+        assert!(store.layer(&chain).unwrap().is_some(), "the container's hold keeps the layer");
+    }
+    let (store, rec) = Store::open(dir.path()).unwrap();
+    assert_eq!(rec.unreferenced_layers, 0);
+    assert_eq!(store.layer(&chain).unwrap().unwrap().refs, 1);
+    store.release_hold("container1").unwrap();
+    assert!(store.layer(&chain).unwrap().is_none());
+    assert!(!store.layer_dir(&chain).exists());
+}
