@@ -46,6 +46,10 @@ fn write_pidfile(path: &Path) -> Result<()> {
         if let Ok(pid) = s.trim().parse::<i32>() {
             let alive = pid > 0 && unsafe { libc::kill(pid, 0) } == 0;
             let is_berthd = std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "berthd");
+            // A killed daemon not yet reaped by its parent is a zombie: not running.
+            let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')));
+            let alive = alive && !zombie;
             if alive && is_berthd && pid != std::process::id() as i32 {
                 bail!("pid file found, ensure berthd is not running or delete {}", path.display());
             }
@@ -109,7 +113,6 @@ fn run(flags: Flags) -> Result<()> {
     if recovery != store::Recovery::default() {
         log("info", format!("recovered from an unclean shutdown: {recovery:?}"));
     }
-    let engine = Arc::new(engine);
     let listeners: Vec<(PathBuf, std::os::unix::net::UnixListener)> =
         cfg.sockets.iter().map(|p| bind(p, &cfg.group).map(|l| (p.clone(), l))).collect::<Result<_>>()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -119,7 +122,7 @@ fn run(flags: Flags) -> Result<()> {
         .enable_all()
         .build()?;
     let result = rt.block_on(async {
-        let backends = server::Backends { images: engine.clone(), system: engine.clone() };
+        let backends = server::Backends { images: engine.clone(), system: engine.clone(), containers: engine.clone() };
         let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
         let mut tasks = Vec::new();
         for (path, l) in listeners {

@@ -44,3 +44,57 @@ pub trait SystemBackend: Send + Sync {
     /// The event bus.
     fn events(&self) -> &crate::Events;
 }
+
+/// Container and exec operations (`/containers/...`, `/exec/...`).
+pub trait ContainerBackend: Send + Sync {
+    /// `POST /containers/create`.
+    fn create(&self, name: Option<&str>, req: api::container::CreateRequest) -> Result<api::container::CreateResponse>;
+    /// `POST /containers/{id}/start`.
+    fn start(&self, name: &str) -> Result<()>;
+    /// `POST /containers/{id}/stop`.
+    fn stop(&self, name: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<()>;
+    /// `POST /containers/{id}/restart`.
+    fn restart(&self, name: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<()>;
+    /// `POST /containers/{id}/kill`.
+    fn kill(&self, name: &str, signal: &str) -> Result<()>;
+    /// `DELETE /containers/{id}`.
+    fn remove(&self, name: &str, force: bool, volumes: bool) -> Result<()>;
+    /// `POST /containers/{id}/wait`: registers, then the closure blocks for the exit code.
+    fn wait(&self, name: &str, condition: &str) -> Result<Box<dyn FnOnce() -> i64 + Send>>;
+    /// `GET /containers/{id}/json`.
+    fn inspect(&self, name: &str, size: bool) -> Result<serde_json::Value>;
+    /// `GET /containers/json`.
+    fn list(&self, opts: &crate::containers::ListOptions) -> Result<Vec<api::container::ContainerSummary>>;
+    /// `GET /containers/{id}/logs`.
+    fn logs(&self, name: &str, opts: &crate::containers::LogOptions, out: &mut dyn Write, gone: &dyn Fn() -> bool) -> Result<()>;
+    /// Whether the container has a TTY (logs and attach framing).
+    fn has_tty(&self, name: &str) -> Result<bool>;
+    /// `POST /containers/{id}/attach`.
+    fn attach(&self, name: &str, req: crate::containers::AttachRequest) -> Result<tokio::sync::oneshot::Receiver<Result<std::os::unix::net::UnixStream>>>;
+    /// `POST /containers/{id}/resize`.
+    fn resize(&self, name: &str, h: u16, w: u16) -> Result<()>;
+    /// `POST /containers/{id}/pause`.
+    fn pause(&self, name: &str) -> Result<()>;
+    /// `POST /containers/{id}/unpause`.
+    fn unpause(&self, name: &str) -> Result<()>;
+    /// `POST /containers/{id}/rename`.
+    fn rename(&self, name: &str, new: &str) -> Result<()>;
+    /// `POST /containers/prune`: deleted IDs and bytes reclaimed.
+    fn prune(&self, filters: &Filters) -> Result<(Vec<String>, u64)>;
+    /// `GET /containers/{id}/top`.
+    fn top(&self, name: &str, ps_args: &str) -> Result<serde_json::Value>;
+    /// One stats sample.
+    fn stats(&self, name: &str, previous: Option<&serde_json::Value>) -> Result<serde_json::Value>;
+    /// Whether it runs.
+    fn running(&self, name: &str) -> bool;
+    /// `POST /containers/{id}/update`.
+    fn update(&self, name: &str, u: api::container::UpdateConfig) -> Result<Vec<String>>;
+    /// `POST /containers/{id}/exec`.
+    fn create_exec(&self, name: &str, cfg: api::container::ExecConfig) -> Result<String>;
+    /// `POST /exec/{id}/start`.
+    fn start_exec(&self, id: &str, detach: bool, tty: Option<bool>) -> Result<Option<std::os::unix::net::UnixStream>>;
+    /// `GET /exec/{id}/json`.
+    fn inspect_exec(&self, id: &str) -> Result<crate::containers::ExecInspect>;
+    /// `POST /exec/{id}/resize`.
+    fn resize_exec(&self, id: &str, h: u16, w: u16) -> Result<()>;
+}

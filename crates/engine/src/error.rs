@@ -14,6 +14,8 @@ pub enum ErrorKind {
     Forbidden,
     /// Not implemented here (501).
     NotImplemented,
+    /// Nothing to do: already in the requested state (304).
+    NotModified,
     /// Anything else (500).
     Internal,
 }

@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod backend;
+pub mod containers;
 mod error;
 pub mod events;
 mod fetch;
@@ -49,16 +50,44 @@ pub struct Engine {
     config: Config,
     /// Serialises image deletions and tag moves against each other.
     image_lock: std::sync::Mutex<()>,
+    /// Containers.
+    containers: containers::Registry,
+    /// Serialises name reservations (create, rename).
+    name_lock: std::sync::Mutex<()>,
+    /// Exec instances.
+    execs: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<containers::ExecEntry>>>,
+    /// This engine, for threads it starts.
+    me: std::sync::OnceLock<std::sync::Weak<Engine>>,
 }
 
 impl Engine {
-    /// Opens the engine on its data root, recovering the store from an unclean shutdown.
-    pub fn open(config: Config) -> Result<(Engine, store::Recovery)> {
+    /// Opens the engine on its data root: recovers the store from an unclean shutdown, loads
+    /// containers and reconnects to the ones still running.
+    pub fn open(config: Config) -> Result<(std::sync::Arc<Engine>, store::Recovery)> {
         let (store, recovery) = Store::open(&config.data_root)?;
         let tmp = config.data_root.join("tmp");
         let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp).map_err(|e| Error::internal(format!("create {}: {e}", tmp.display())))?;
-        Ok((Engine { store, events: Events::default(), config, image_lock: Default::default() }, recovery))
+        for d in [tmp.clone(), config.data_root.join("containers"), config.exec_root.join("containers")] {
+            std::fs::create_dir_all(&d).map_err(|e| Error::internal(format!("create {}: {e}", d.display())))?;
+        }
+        let engine = std::sync::Arc::new(Engine {
+            store,
+            events: Events::default(),
+            config,
+            image_lock: Default::default(),
+            containers: Default::default(),
+            name_lock: Default::default(),
+            execs: Default::default(),
+            me: Default::default(),
+        });
+        let _ = engine.me.set(std::sync::Arc::downgrade(&engine));
+        engine.load_containers()?;
+        Ok((engine, recovery))
+    }
+
+    /// This engine as an `Arc`, for threads it starts.
+    pub(crate) fn me(&self) -> std::sync::Arc<Engine> {
+        self.me.get().and_then(|w| w.upgrade()).expect("the engine is alive while it runs")
     }
 
     /// The event bus.

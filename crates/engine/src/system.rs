@@ -85,12 +85,13 @@ impl Engine {
     pub fn info(&self) -> Result<serde_json::Value> {
         let images = self.store.images()?.len();
         let cg = cgroup_version();
+        let (containers, running, paused, stopped) = self.container_counts();
         Ok(json!({
             "ID": self.engine_id(),
-            "Containers": 0,
-            "ContainersRunning": 0,
-            "ContainersPaused": 0,
-            "ContainersStopped": 0,
+            "Containers": containers,
+            "ContainersRunning": running,
+            "ContainersPaused": paused,
+            "ContainersStopped": stopped,
             "Images": images,
             "Driver": "overlay2",
             "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"], ["Using metacopy", "false"], ["Native Overlay Diff", "true"], ["userxattr", "false"]],
@@ -139,8 +140,8 @@ impl Engine {
             "Labels": self.config.labels,
             "ExperimentalBuild": false,
             "ServerVersion": api::VERSION,
-            "Runtimes": {"runc": {"path": "runc"}},
-            "DefaultRuntime": "runc",
+            "Runtimes": self.runtimes(),
+            "DefaultRuntime": "berth-oci",
             "Swarm": {"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive", "ControlAvailable": false, "Error": "", "RemoteManagers": null},
             "LiveRestoreEnabled": true,
             "Isolation": "",
@@ -236,5 +237,83 @@ impl SystemBackend for Engine {
     }
     fn events(&self) -> &crate::Events {
         Engine::events(self)
+    }
+}
+
+impl crate::backend::ContainerBackend for Engine {
+    fn create(&self, name: Option<&str>, req: api::container::CreateRequest) -> Result<api::container::CreateResponse> {
+        self.create_container(name, req)
+    }
+    fn start(&self, name: &str) -> Result<()> {
+        self.start_container(name)
+    }
+    fn stop(&self, name: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<()> {
+        self.stop_container(name, timeout, signal)
+    }
+    fn restart(&self, name: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<()> {
+        self.restart_container(name, timeout, signal)
+    }
+    fn kill(&self, name: &str, signal: &str) -> Result<()> {
+        self.kill_container(name, signal)
+    }
+    fn remove(&self, name: &str, force: bool, volumes: bool) -> Result<()> {
+        self.remove_container(name, force, volumes)
+    }
+    fn wait(&self, name: &str, condition: &str) -> Result<Box<dyn FnOnce() -> i64 + Send>> {
+        self.wait_container(name, condition)
+    }
+    fn inspect(&self, name: &str, size: bool) -> Result<serde_json::Value> {
+        self.inspect_container(name, size)
+    }
+    fn list(&self, opts: &crate::containers::ListOptions) -> Result<Vec<api::container::ContainerSummary>> {
+        self.list_containers(opts)
+    }
+    fn logs(&self, name: &str, opts: &crate::containers::LogOptions, out: &mut dyn Write, gone: &dyn Fn() -> bool) -> Result<()> {
+        self.container_logs(name, opts, out, gone)
+    }
+    fn has_tty(&self, name: &str) -> Result<bool> {
+        Ok(self.inspect_container(name, false)?["Config"]["Tty"] == true)
+    }
+    fn attach(&self, name: &str, req: crate::containers::AttachRequest) -> Result<tokio::sync::oneshot::Receiver<Result<std::os::unix::net::UnixStream>>> {
+        self.attach_container(name, req)
+    }
+    fn resize(&self, name: &str, h: u16, w: u16) -> Result<()> {
+        self.resize_container(name, h, w)
+    }
+    fn pause(&self, name: &str) -> Result<()> {
+        self.pause_container(name)
+    }
+    fn unpause(&self, name: &str) -> Result<()> {
+        self.unpause_container(name)
+    }
+    fn rename(&self, name: &str, new: &str) -> Result<()> {
+        self.rename_container(name, new)
+    }
+    fn prune(&self, filters: &Filters) -> Result<(Vec<String>, u64)> {
+        self.prune_containers(filters)
+    }
+    fn top(&self, name: &str, ps_args: &str) -> Result<serde_json::Value> {
+        self.top_container(name, ps_args)
+    }
+    fn stats(&self, name: &str, previous: Option<&serde_json::Value>) -> Result<serde_json::Value> {
+        self.container_stats(name, previous)
+    }
+    fn running(&self, name: &str) -> bool {
+        self.container_running(name)
+    }
+    fn update(&self, name: &str, u: api::container::UpdateConfig) -> Result<Vec<String>> {
+        self.update_container(name, u)
+    }
+    fn create_exec(&self, name: &str, cfg: api::container::ExecConfig) -> Result<String> {
+        Engine::create_exec(self, name, cfg)
+    }
+    fn start_exec(&self, id: &str, detach: bool, tty: Option<bool>) -> Result<Option<std::os::unix::net::UnixStream>> {
+        Engine::start_exec(self, id, detach, tty)
+    }
+    fn inspect_exec(&self, id: &str) -> Result<crate::containers::ExecInspect> {
+        Engine::inspect_exec(self, id)
+    }
+    fn resize_exec(&self, id: &str, h: u16, w: u16) -> Result<()> {
+        Engine::resize_exec(self, id, h, w)
     }
 }

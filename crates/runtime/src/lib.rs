@@ -6,5 +6,6 @@
 
 pub mod seccomp;
 pub mod caps;
+pub mod cgroups;
 pub mod spec;
 pub mod user;

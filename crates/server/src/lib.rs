@@ -12,7 +12,7 @@ pub mod error;
 pub mod http;
 pub mod routes;
 
-use engine::backend::{ImageBackend, SystemBackend};
+use engine::backend::{ContainerBackend, ImageBackend, SystemBackend};
 use http::{Body, Request, Response};
 use hyper::body::Incoming;
 use std::convert::Infallible;
@@ -26,6 +26,8 @@ pub struct Backends {
     pub images: Arc<dyn ImageBackend>,
     /// System.
     pub system: Arc<dyn SystemBackend>,
+    /// Containers and execs.
+    pub containers: Arc<dyn ContainerBackend>,
 }
 
 /// Serves the API on `listener` until `shutdown` completes.

@@ -19,10 +19,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Containers using an image: (container name, running). Filled in by the container
-    /// service; none exist yet.
-    pub(crate) fn containers_using(&self, _id: &Digest) -> Vec<(String, bool)> {
-        Vec::new()
+    /// Containers using an image: (short container ID, running).
+    pub(crate) fn containers_using(&self, id: &Digest) -> Vec<(String, bool)> {
+        self.containers_of_image(id)
     }
 
     fn has_children(&self, id: &Digest) -> Result<bool> {

@@ -1,6 +1,7 @@
 //! Routing: method and path to handler. Image names may contain `/` and `:`, so image
 //! routes match on a known suffix (`/json`, `/history`, ...) rather than on segments.
 
+mod containers;
 mod images;
 mod system;
 
@@ -35,6 +36,27 @@ pub async fn dispatch(b: &Backends, mut req: Request) -> crate::HandlerResult {
             (&Method::POST, r) if r.ends_with("/tag") => images::tag(b, &req, strip(r, "/tag")).await,
             (&Method::DELETE, r) => images::remove(b, &req, r).await,
             _ => not_found(&m, &path),
+        };
+    }
+    if let Some(rest) = path.strip_prefix("/exec/") {
+        let rest = rest.to_string();
+        return containers::exec_route(b, &mut req, &rest).await;
+    }
+    if let Some(rest) = path.strip_prefix("/containers/") {
+        let rest = rest.to_string();
+        return match (&m, rest.as_str()) {
+            (&Method::GET, "json") => containers::list(b, &req).await,
+            (&Method::POST, "create") => containers::create(b, &mut req).await,
+            (&Method::POST, "prune") => containers::prune(b, &req).await,
+            (&Method::DELETE, id) if !id.contains('/') => containers::remove(b, &req, id).await,
+            (_, r) => match r.split_once('/') {
+                Some((id, "json")) if m == Method::GET => containers::inspect(b, &req, id).await,
+                Some((id, "logs")) if m == Method::GET => containers::logs(b, &req, id).await,
+                Some((id, "stats")) if m == Method::GET => containers::stats(b, &req, id).await,
+                Some((id, "top")) if m == Method::GET => containers::action(b, &mut req, id, "top").await,
+                Some((id, verb)) if m == Method::POST => containers::action(b, &mut req, id, verb).await,
+                _ => not_found(&m, &path),
+            },
         };
     }
     match (&m, path.as_str()) {
