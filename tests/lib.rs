@@ -68,6 +68,8 @@ pub struct Daemon {
     child: Option<Child>,
     /// Extra flags it was started with.
     pub flags: Vec<String>,
+    /// The parent cgroup of its containers (removed at the end).
+    pub cgroup_parent: String,
 }
 
 impl Daemon {
@@ -79,7 +81,8 @@ impl Daemon {
     /// Starts a daemon with extra flags.
     pub fn start_with(flags: &[&str]) -> Daemon {
         let dir = TempDir::new("d");
-        let mut d = Daemon { dir, child: None, flags: flags.iter().map(|s| s.to_string()).collect() };
+        let tag = dir.path().file_name().unwrap().to_string_lossy().into_owned();
+        let mut d = Daemon { dir, child: None, flags: flags.iter().map(|s| s.to_string()).collect(), cgroup_parent: format!("/{tag}") };
         d.spawn();
         d
     }
@@ -117,6 +120,8 @@ impl Daemon {
             .arg(self.dir.path().join("berthd.pid"))
             .arg("--config-file")
             .arg(self.dir.path().join("daemon.json"))
+            .arg("--cgroup-parent")
+            .arg(&self.cgroup_parent)
             .args(&self.flags)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
@@ -254,8 +259,92 @@ fn dechunk(s: &str) -> String {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
+        // Containers outlive berthd by design: remove them first, then the daemon, then
+        // anything a crash may have left (shims, mounts, cgroups).
+        if self.child.is_some() {
+            let (_, body, _) = self.http("GET", "/containers/json?all=1", b"");
+            if let Ok(list) = serde_json::from_str::<serde_json::Value>(&body) {
+                for c in list.as_array().into_iter().flatten() {
+                    if let Some(id) = c["Id"].as_str() {
+                        self.http("DELETE", &format!("/containers/{id}?force=1"), b"");
+                    }
+                }
+            }
+        }
         self.stop();
+        kill_processes_mentioning(self.dir.path());
+        unmount_under(self.dir.path());
+        remove_cgroups(&self.cgroup_parent);
     }
+}
+
+/// Kills processes whose command line mentions `path` (shims of a test's daemon).
+pub fn kill_processes_mentioning(path: &Path) {
+    let needle = path.display().to_string();
+    let Ok(rd) = std::fs::read_dir("/proc") else { return };
+    for e in rd.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmd).contains(&needle) {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+    std::thread::sleep(Duration::from_millis(50));
+}
+
+/// Removes a cgroup subtree in every hierarchy (v1 controllers and v2).
+pub fn remove_cgroups(parent: &str) {
+    let rel = parent.trim_start_matches('/');
+    if rel.is_empty() {
+        return;
+    }
+    let mut roots = vec![PathBuf::from("/sys/fs/cgroup")];
+    if let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") {
+        roots.extend(rd.flatten().map(|e| e.path()));
+    }
+    for root in roots {
+        let top = root.join(rel);
+        if !top.is_dir() {
+            continue;
+        }
+        let mut dirs = vec![top.clone()];
+        let mut i = 0;
+        while i < dirs.len() {
+            if let Ok(rd) = std::fs::read_dir(&dirs[i]) {
+                for e in rd.flatten() {
+                    if e.file_type().is_ok_and(|t| t.is_dir()) {
+                        dirs.push(e.path());
+                    }
+                }
+            }
+            i += 1;
+        }
+        for d in dirs.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+/// Whether any cgroup directory of `parent` still exists.
+pub fn cgroups_left(parent: &str) -> Vec<PathBuf> {
+    let rel = parent.trim_start_matches('/');
+    let mut left = Vec::new();
+    if let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") {
+        for e in rd.flatten() {
+            let p = e.path().join(rel);
+            if let Ok(sub) = std::fs::read_dir(&p) {
+                left.extend(sub.flatten().filter(|x| x.file_type().is_ok_and(|t| t.is_dir())).map(|x| x.path()));
+            }
+        }
+    }
+    left
+}
+
+/// Mounts below `dir` that are still mounted.
+pub fn mounts_under(dir: &Path) -> Vec<String> {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    let prefix = dir.display().to_string();
+    mounts.lines().filter_map(|l| l.split(' ').nth(1)).filter(|t| t.starts_with(&prefix)).map(String::from).collect()
 }
 
 /// The result of running a command.

@@ -1,5 +1,6 @@
 //! A small blocking HTTP/1.1 client for the daemon's unix socket: short requests, JSON
-//! bodies, streamed uploads (chunked) and streamed responses.
+//! bodies, streamed uploads (chunked), streamed responses, and hijacked connections
+//! (`attach`, `exec start`: an HTTP upgrade to a raw bidirectional stream).
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -18,6 +19,15 @@ pub enum Body<'a> {
     None,
     /// A stream, sent chunked.
     Stream(&'a mut dyn Read, &'a str),
+    /// A JSON document (`application/json`).
+    Json(Vec<u8>),
+}
+
+impl Body<'_> {
+    /// A JSON body from any serialisable value.
+    pub fn json<T: serde::Serialize + ?Sized>(v: &T) -> Body<'static> {
+        Body::Json(serde_json::to_vec(v).expect("request bodies serialise"))
+    }
 }
 
 /// A failed request.
@@ -53,13 +63,13 @@ impl From<io::Error> for Error {
 pub struct Response {
     /// Status code.
     pub status: u16,
-    body: Box<dyn BufRead>,
+    body: Box<dyn BufRead + Send>,
 }
 
 impl Response {
     /// The body reader.
-    pub fn body(&mut self) -> &mut dyn BufRead {
-        &mut self.body
+    pub fn body(&mut self) -> &mut (dyn BufRead + Send) {
+        &mut *self.body
     }
     /// Reads the whole body.
     pub fn bytes(mut self) -> Result<Vec<u8>, Error> {
@@ -108,16 +118,34 @@ impl Client {
 
     /// Sends a request; an error status becomes [`Error::Api`] with the daemon's message.
     pub fn request(&self, method: &str, path: &str, body: Body<'_>) -> Result<Response, Error> {
-        let resp = self.send(method, path, body)?;
-        if resp.status >= 400 {
-            let status = resp.status;
-            let b = resp.bytes().unwrap_or_default();
-            let msg = serde_json::from_slice::<api::ErrorResponse>(&b)
-                .map(|e| e.message)
-                .unwrap_or_else(|_| String::from_utf8_lossy(&b).trim().to_string());
-            return Err(Error::Api(status, msg));
+        let (status, headers, r, _) = self.send(method, path, body, false)?;
+        let resp = Response { status, body: response_body(method, status, &headers, r) };
+        check(resp)
+    }
+
+    /// POSTs a JSON body and parses the JSON answer.
+    pub fn post_json<T: serde::de::DeserializeOwned, B: serde::Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<T, Error> {
+        self.request("POST", path, Body::json(body))?.json()
+    }
+
+    /// Sends a request asking to upgrade the connection (`Connection: Upgrade`,
+    /// `Upgrade: tcp`), as `docker attach` and `docker exec` do. On `101 Switching
+    /// Protocols` (or a plain `200`, which older daemons send) the connection becomes a raw
+    /// stream in both directions: read the container's output from [`Hijacked::reader`],
+    /// write its input to [`Hijacked::writer`].
+    pub fn hijack(&self, method: &str, path: &str, body: Body<'_>) -> Result<Hijacked, Error> {
+        let (status, headers, r, stream) = self.send(method, path, body, true)?;
+        if status >= 400 {
+            let resp = Response { status, body: response_body(method, status, &headers, r) };
+            return Err(check(resp).err().unwrap_or_else(|| Error::Api(status, String::new())));
         }
-        Ok(resp)
+        if status != 101 && status != 200 {
+            return Err(Error::Io(io::Error::other(format!("unexpected status {status} from the daemon on {path}"))));
+        }
+        // A 200 may still frame its body; a 101 is raw from here on.
+        let reader: Box<dyn BufRead + Send> =
+            if status == 200 { response_body(method, status, &headers, r) } else { Box::new(r) };
+        Ok(Hijacked { reader, writer: stream })
     }
 
     /// GET and parse JSON.
@@ -125,14 +153,23 @@ impl Client {
         self.request("GET", path, Body::None)?.json()
     }
 
-    fn send(&self, method: &str, path: &str, body: Body<'_>) -> Result<Response, Error> {
+    /// Sends a request and reads the status line and headers; the body is left unread.
+    fn send(&self, method: &str, path: &str, body: Body<'_>, upgrade: bool) -> Result<(u16, Headers, BufReader<UnixStream>, UnixStream), Error> {
         let stream = UnixStream::connect(&self.socket).map_err(|e| Error::Connect(self.host.clone(), e))?;
         let mut w = io::BufWriter::with_capacity(1 << 16, stream.try_clone()?);
         let full = format!("/v{}{path}", api::API_VERSION);
         write!(w, "{method} {full} HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/{}\r\n", api::VERSION)?;
+        if upgrade {
+            write!(w, "Connection: Upgrade\r\nUpgrade: tcp\r\n")?;
+        }
         let write_result: io::Result<()> = (|| {
             match body {
+                Body::None if upgrade || method == "POST" => write!(w, "Content-Length: 0\r\n\r\n")?,
                 Body::None => write!(w, "\r\n")?,
+                Body::Json(b) => {
+                    write!(w, "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n", b.len())?;
+                    w.write_all(&b)?;
+                }
                 Body::Stream(r, ct) => {
                     write!(w, "Content-Type: {ct}\r\nTransfer-Encoding: chunked\r\n\r\n")?;
                     let mut buf = vec![0u8; 1 << 16];
@@ -153,6 +190,7 @@ impl Client {
             w.flush()
         })();
         // The daemon may answer (and close) before it read the whole body: read its answer.
+        let writer = stream.try_clone()?;
         let mut r = BufReader::with_capacity(1 << 16, stream);
         let mut status_line = String::new();
         match r.read_line(&mut status_line) {
@@ -178,18 +216,46 @@ impl Client {
                 headers.push((k.trim().to_lowercase(), v.trim().to_string()));
             }
         }
-        let get = |k: &str| headers.iter().find(|(h, _)| h == k).map(|(_, v)| v.clone());
-        let body: Box<dyn BufRead> = if method == "HEAD" || status == 204 || status == 304 {
-            Box::new(io::empty())
-        } else if get("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
-            Box::new(BufReader::new(Chunked { r, left: 0, done: false }))
-        } else if let Some(n) = get("content-length").and_then(|l| l.parse::<u64>().ok()) {
-            Box::new(r.take(n))
-        } else {
-            Box::new(r)
-        };
-        Ok(Response { status, body })
+        Ok((status, headers, r, writer))
     }
+}
+
+/// Response headers, names lower-cased.
+type Headers = Vec<(String, String)>;
+
+/// The body reader a response's framing calls for.
+fn response_body(method: &str, status: u16, headers: &Headers, r: BufReader<UnixStream>) -> Box<dyn BufRead + Send> {
+    let get = |k: &str| headers.iter().find(|(h, _)| h == k).map(|(_, v)| v.clone());
+    if method == "HEAD" || status == 204 || status == 304 {
+        Box::new(io::empty())
+    } else if get("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+        Box::new(BufReader::new(Chunked { r, left: 0, done: false }))
+    } else if let Some(n) = get("content-length").and_then(|l| l.parse::<u64>().ok()) {
+        Box::new(r.take(n))
+    } else {
+        Box::new(r)
+    }
+}
+
+/// Turns an error status into [`Error::Api`] with the daemon's message.
+fn check(resp: Response) -> Result<Response, Error> {
+    if resp.status >= 400 {
+        let status = resp.status;
+        let b = resp.bytes().unwrap_or_default();
+        let msg = serde_json::from_slice::<api::ErrorResponse>(&b)
+            .map(|e| e.message)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&b).trim().to_string());
+        return Err(Error::Api(status, msg));
+    }
+    Ok(resp)
+}
+
+/// A hijacked connection: the container's output to read, its input to write.
+pub struct Hijacked {
+    /// The output stream (bytes already buffered past the headers included).
+    pub reader: Box<dyn BufRead + Send>,
+    /// The input side; shutting down its write half is the container's stdin EOF.
+    pub writer: UnixStream,
 }
 
 /// Decodes a chunked body.

@@ -35,6 +35,49 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Create and run a new container from an image
+    #[command(disable_help_flag = true)]
+    Run(commands::run::RunArgs),
+    /// Create a new container
+    #[command(disable_help_flag = true)]
+    Create(commands::run::CreateArgs),
+    /// Execute a command in a running container
+    Exec(commands::interactive::ExecArgs),
+    /// List containers
+    Ps(commands::containers::PsArgs),
+    /// Start one or more stopped containers
+    Start(commands::interactive::StartArgs),
+    /// Stop one or more running containers
+    Stop(commands::containers::StopArgs),
+    /// Restart one or more containers
+    Restart(commands::containers::StopArgs),
+    /// Kill one or more running containers
+    Kill(commands::containers::KillArgs),
+    /// Remove one or more containers
+    Rm(commands::containers::RmArgs),
+    /// Pause all processes within one or more containers
+    Pause(commands::containers::NamesArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(commands::containers::NamesArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(commands::containers::NamesArgs),
+    /// Rename a container
+    Rename(commands::containers::RenameArgs),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(commands::interactive::AttachArgs),
+    /// Fetch the logs of a container
+    Logs(commands::containers::LogsArgs),
+    /// Display the running processes of a container
+    Top(commands::containers::TopArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(commands::stats::StatsArgs),
+    /// Update configuration of one or more containers
+    Update(commands::containers::UpdateArgs),
+    /// Manage containers
+    Container {
+        #[command(subcommand)]
+        cmd: commands::containers::ContainerCmd,
+    },
     /// List images
     Images(commands::images::LsArgs),
     /// Manage images
@@ -111,8 +154,27 @@ fn main() {
 }
 
 fn run(c: &Client, cmd: &Cmd) -> anyhow::Result<i32> {
-    use commands::{images, system};
+    use commands::{containers, images, interactive, run, stats, system};
     match cmd {
+        Cmd::Run(a) => run::run(c, a),
+        Cmd::Create(a) => run::create(c, a),
+        Cmd::Exec(a) => interactive::exec(c, a),
+        Cmd::Ps(a) => containers::ps(c, a),
+        Cmd::Start(a) => interactive::start(c, a),
+        Cmd::Stop(a) => containers::stop(c, a),
+        Cmd::Restart(a) => containers::restart(c, a),
+        Cmd::Kill(a) => containers::kill(c, a),
+        Cmd::Rm(a) => containers::rm(c, a),
+        Cmd::Pause(a) => containers::pause(c, a),
+        Cmd::Unpause(a) => containers::unpause(c, a),
+        Cmd::Wait(a) => containers::wait(c, a),
+        Cmd::Rename(a) => containers::rename(c, a),
+        Cmd::Attach(a) => interactive::attach(c, a),
+        Cmd::Logs(a) => containers::logs(c, a),
+        Cmd::Top(a) => containers::top(c, a),
+        Cmd::Stats(a) => stats::stats(c, a),
+        Cmd::Update(a) => containers::update(c, a),
+        Cmd::Container { cmd } => containers::container(c, cmd),
         Cmd::Images(a) => images::ls(c, a),
         Cmd::Image { cmd } => images::image(c, cmd),
         Cmd::Import(a) => images::import(c, a),

@@ -52,6 +52,9 @@ pub struct Flags {
     /// Group for the unix socket
     #[arg(short = 'G', long)]
     pub group: Option<String>,
+    /// Parent cgroup for all containers
+    #[arg(long)]
+    pub cgroup_parent: Option<String>,
     /// Print version information and quit
     #[arg(short = 'v', long)]
     pub version: bool,
@@ -86,6 +89,8 @@ pub struct Config {
     pub labels: Vec<String>,
     /// Socket group.
     pub group: String,
+    /// Parent cgroup of containers.
+    pub cgroup_parent: String,
     /// The whole file, for keys later parts of the engine read (runtimes, log options).
     pub file: Map<String, Value>,
 }
@@ -95,7 +100,7 @@ const ACCEPTED_KEYS: &[&str] = &[
     "log-driver", "log-opts", "storage-driver", "storage-opts", "live-restore", "iptables", "ip6tables", "ip-forward",
     "ip-masq", "userns-remap", "default-runtime", "runtimes", "features", "builder", "dns", "dns-search", "dns-opts",
     "mtu", "max-concurrent-downloads", "max-concurrent-uploads", "max-download-attempts", "shutdown-timeout",
-    "experimental", "cgroup-parent", "default-ulimits", "ipv6", "fixed-cidr", "fixed-cidr-v6", "default-shm-size",
+    "experimental", "default-ulimits", "ipv6", "fixed-cidr", "fixed-cidr-v6", "default-shm-size",
     "seccomp-profile", "no-new-privileges", "init", "init-path", "icc", "userland-proxy", "containerd", "exec-opts",
     "default-cgroupns-mode", "default-ipc-mode", "allow-nondistributable-artifacts", "proxies", "selinux-enabled",
     "oom-score-adjust", "metrics-addr", "log-format", "default-gateway", "ip",
@@ -119,6 +124,7 @@ fn flag_values(f: &Flags) -> Vec<(&'static str, Option<Value>)> {
         ("default-address-pools", list(&f.default_address_pools)),
         ("labels", list(&f.labels)),
         ("group", f.group.clone().map(Value::from)),
+        ("cgroup-parent", f.cgroup_parent.clone().map(Value::from)),
     ]
 }
 
@@ -221,6 +227,7 @@ impl Config {
             default_address_pools: l("default-address-pools")?,
             labels: l("labels")?,
             group: s("group")?.unwrap_or_else(|| "berth".into()),
+            cgroup_parent: s("cgroup-parent")?.unwrap_or_else(|| "/berth".into()),
             file,
         })
     }

@@ -108,6 +108,7 @@ fn run(flags: Flags) -> Result<()> {
         bip: cfg.bip.clone(),
         default_address_pools: cfg.default_address_pools.clone(),
         daemon_json: cfg.file.clone(),
+        cgroup_parent: cfg.cgroup_parent.clone(),
     };
     let (engine, recovery) = engine::Engine::open(engine_cfg).context("opening the data root")?;
     if recovery != store::Recovery::default() {

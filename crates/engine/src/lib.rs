@@ -41,6 +41,8 @@ pub struct Config {
     pub default_address_pools: Vec<String>,
     /// The daemon.json keys, for settings read by later services (runtimes, log options).
     pub daemon_json: serde_json::Map<String, serde_json::Value>,
+    /// Parent cgroup of containers without `--cgroup-parent` (`/berth`).
+    pub cgroup_parent: String,
 }
 
 /// The engine.

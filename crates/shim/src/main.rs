@@ -256,10 +256,12 @@ impl Shim {
         c.arg("create").arg("--bundle").arg(&self.a.bundle).arg("--pid-file").arg(&pidfile);
         let mut proc = Proc { pid: 0, tty: self.a.tty, stdin_once: self.a.stdin_once, stdin: None, stdin_buf: Vec::new(), stdin_close: false, out: Vec::new(), exit: None, exited_at: None };
         let console = if self.a.tty {
-            let path = self.a.state.join("console.sock");
+            // Bound by a relative name (socket paths are short); the runtime gets the full
+            // path, which it links to from its own state directory.
+            let path = PathBuf::from("console.sock");
             let _ = std::fs::remove_file(&path);
             let l = UnixListener::bind(&path).map_err(cerr)?;
-            c.arg("--console-socket").arg(&path);
+            c.arg("--console-socket").arg(self.a.state.join(&path));
             c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
             Some(l)
         } else {
@@ -286,7 +288,7 @@ impl Shim {
         }
         if let Some(l) = console {
             let master = accept_console(&l, Duration::from_secs(10))?;
-            let _ = std::fs::remove_file(self.a.state.join("console.sock"));
+            let _ = std::fs::remove_file("console.sock");
             let dup = unsafe { libc::fcntl(master.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
             proc.stdin = Some(unsafe { OwnedFd::from_raw_fd(dup) });
             proc.out = vec![(master, 1)];
@@ -312,10 +314,10 @@ impl Shim {
         c.arg("exec").arg("--detach").arg("--process").arg(process).arg("--pid-file").arg(&pidfile);
         let mut proc = Proc { pid: 0, tty, stdin_once: true, stdin: None, stdin_buf: Vec::new(), stdin_close: false, out: Vec::new(), exit: None, exited_at: None };
         let console = if tty {
-            let path = self.a.state.join(format!("console-{name}.sock"));
+            let path = PathBuf::from(format!("console-{name}.sock"));
             let _ = std::fs::remove_file(&path);
             let l = UnixListener::bind(&path).map_err(cerr)?;
-            c.arg("--console-socket").arg(&path);
+            c.arg("--console-socket").arg(self.a.state.join(&path));
             c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
             Some((l, path))
         } else {
@@ -614,9 +616,12 @@ fn run(a: Args) -> Result<(), String> {
     }
     let sfd = signalfd_chld();
     std::fs::create_dir_all(&a.state).map_err(cerr)?;
-    let sock = a.state.join("shim.sock");
+    // Socket paths are limited to 107 bytes: work from the state directory and use
+    // relative names, whatever the exec root's length.
+    std::env::set_current_dir(&a.state).map_err(|e| format!("{}: {e}", a.state.display()))?;
+    let sock = PathBuf::from("shim.sock");
     let _ = std::fs::remove_file(&sock);
-    let listener = UnixListener::bind(&sock).map_err(cerr)?;
+    let listener = UnixListener::bind(&sock).map_err(|e| format!("listening on {}/shim.sock: {e}", a.state.display()))?;
     listener.set_nonblocking(true).map_err(cerr)?;
     let log = if a.log.as_os_str().is_empty() { None } else { Some(log::JsonLog::open(a.log.clone(), a.log_max_size, a.log_max_files).map_err(cerr)?) };
     let mut shim = Shim { a, procs: HashMap::new(), conns: Vec::new(), log, oom: false };

@@ -1,7 +1,14 @@
 //! One module per command group.
 
+pub mod containers;
 pub mod images;
+pub mod interactive;
+pub mod opts;
+pub mod run;
+pub mod stats;
+pub mod stream;
 pub mod system;
+pub mod tty;
 
 /// An error that carries the process exit status.
 #[derive(Debug)]

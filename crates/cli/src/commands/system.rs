@@ -58,8 +58,10 @@ pub fn print_inspect(found: &[Value], format: Option<&str>) -> anyhow::Result<()
 }
 
 pub fn inspect(c: &Client, a: &InspectArgs) -> anyhow::Result<i32> {
+    // Like `docker inspect`: a container first, then an image, unless --type says which.
     let kinds: Vec<&str> = match a.kind.as_deref() {
-        None | Some("") => vec!["image"],
+        None | Some("") => vec!["container", "image"],
+        Some("container") => vec!["container"],
         Some("image") => vec!["image"],
         Some(k) => anyhow::bail!("\"{k}\" is not a valid value for --type"),
     };
@@ -70,6 +72,7 @@ pub fn inspect(c: &Client, a: &InspectArgs) -> anyhow::Result<i32> {
         let mut last_err = None;
         for k in &kinds {
             let path = match *k {
+                "container" => url(&format!("/containers/{n}/json"), &[("size", if a.size { "1".into() } else { String::new() })]),
                 "image" => format!("/images/{n}/json"),
                 _ => unreachable!(),
             };
@@ -86,7 +89,7 @@ pub fn inspect(c: &Client, a: &InspectArgs) -> anyhow::Result<i32> {
             Some(v) => found.push(v),
             None => {
                 status = 1;
-                if a.kind.is_some() {
+                if a.kind.as_deref().is_some_and(|k| !k.is_empty()) {
                     eprintln!("Error response from daemon: {}", last_err.unwrap_or_default());
                 } else {
                     eprintln!("Error: No such object: {n}");

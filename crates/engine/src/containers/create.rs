@@ -244,6 +244,10 @@ impl Engine {
                 return Err(e.into());
             }
         }
+        let mut host_config = req.host_config;
+        if host_config.network_mode.is_empty() || host_config.network_mode == "default" {
+            host_config.network_mode = "bridge".into();
+        }
         let rec = ContainerRecord {
             id: id.clone(),
             name: name.clone(),
@@ -251,7 +255,7 @@ impl Engine {
             path: cmdline[0].clone(),
             args: cmdline[1..].to_vec(),
             config,
-            host_config: req.host_config,
+            host_config,
             image_id: image_id.to_string(),
             state: StateRecord { status: "created".into(), ..Default::default() },
             ..Default::default()

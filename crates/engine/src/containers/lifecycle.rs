@@ -279,6 +279,13 @@ impl Engine {
         for p in std::mem::take(&mut *c.pending.lock().unwrap_or_else(|p| p.into_inner())) {
             let _ = p.reply.send(Err(Error::conflict(msg.to_string())));
         }
+        // `run --rm` waits for the removal, also after a failed start (as with Docker).
+        if c.rec().host_config.auto_remove {
+            let me = self.me();
+            std::thread::spawn(move || {
+                let _ = me.remove_container(&id, true, false);
+            });
+        }
     }
 
     /// Mounts the root filesystem, writes the bundle and spawns the shim: the container is
@@ -350,7 +357,7 @@ impl Engine {
             host.masked_paths = Some(Vec::new());
             host.readonly_paths = Some(Vec::new());
         }
-        let cgroup_path = format!("{}/{}", if h.cgroup_parent.is_empty() { "/berth" } else { h.cgroup_parent.trim_end_matches('/') }, rec.id);
+        let cgroup_path = format!("{}/{}", if h.cgroup_parent.is_empty() { self.default_cgroup_parent() } else { h.cgroup_parent.trim_end_matches('/') }, rec.id);
         let mut args = vec![rec.path.clone()];
         args.extend(rec.args.iter().cloned());
         let input = SpecInput {
@@ -501,7 +508,7 @@ impl Engine {
     pub(crate) fn reattach(&self, c: &Arc<Ctr>) {
         let id = c.rec().id.clone();
         let paths = self.paths(&id);
-        if UnixStream::connect(paths.socket()).is_ok() {
+        if shim::connect_path(&paths.socket()).is_ok() {
             self.spawn_monitor(c.clone());
             if c.rec().state.health.is_some() {
                 self.spawn_health(c.clone());

@@ -184,6 +184,15 @@ impl Engine {
         res.map(|_| snapshot)
     }
 
+    pub(crate) fn default_cgroup_parent(&self) -> &str {
+        let p = self.config.cgroup_parent.trim_end_matches('/');
+        if p.is_empty() {
+            "/berth"
+        } else {
+            p
+        }
+    }
+
     /// Containers using an image: (name, running).
     pub(crate) fn containers_of_image(&self, image: &store::Digest) -> Vec<(String, bool)> {
         let id = image.to_string();

@@ -117,7 +117,12 @@ pub(crate) fn spawn(s: &ShimSpawn<'_>) -> Result<i64> {
         return pid.parse().map_err(|_| Error::internal(format!("shim answered {line:?}")));
     }
     let msg = line.strip_prefix("error ").unwrap_or(line);
-    let msg = if msg.is_empty() { "the shim exited before creating the container".to_string() } else { msg.to_string() };
+    let msg = if msg.is_empty() {
+        let why = std::fs::read_to_string(s.state.join("shim.log")).unwrap_or_default();
+        format!("the shim exited before creating the container: {}", why.trim())
+    } else {
+        msg.to_string()
+    };
     Err(classify_start_error(msg))
 }
 
@@ -131,9 +136,21 @@ pub(crate) fn classify_start_error(msg: String) -> Error {
     }
 }
 
+/// Connects to a unix socket, also when its path is longer than `sun_path` allows: then
+/// through `/proc/self/fd/<dir>/<name>`.
+pub(crate) fn connect_path(sock: &Path) -> std::io::Result<UnixStream> {
+    use std::os::unix::ffi::OsStrExt;
+    if sock.as_os_str().as_bytes().len() < 100 {
+        return UnixStream::connect(sock);
+    }
+    let dir = std::fs::File::open(sock.parent().unwrap_or(Path::new("/")))?;
+    let name = sock.file_name().unwrap_or_default();
+    UnixStream::connect(Path::new(&format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&dir))).join(name))
+}
+
 /// Connects to a shim's socket.
 pub(crate) fn connect(sock: &Path) -> Result<UnixStream> {
-    UnixStream::connect(sock).map_err(|e| Error::internal(format!("container shim unreachable at {}: {e}", sock.display())))
+    connect_path(sock).map_err(|e| Error::internal(format!("container shim unreachable at {}: {e}", sock.display())))
 }
 
 /// Sends a one-line request and reads the one-line reply.
@@ -195,7 +212,7 @@ pub(crate) fn parse_exit(line: &str) -> Option<Exit> {
 
 /// Blocks until process `proc` exits; `None` if the shim went away without telling.
 pub(crate) fn wait(sock: &Path, proc: &str) -> Option<Exit> {
-    let mut s = UnixStream::connect(sock).ok()?;
+    let mut s = connect_path(sock).ok()?;
     s.write_all(format!("wait {proc}\n").as_bytes()).ok()?;
     let mut line = String::new();
     BufReader::new(s).read_line(&mut line).ok()?;

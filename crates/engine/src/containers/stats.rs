@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 impl Engine {
     fn cgroup_of(&self, rec: &super::ContainerRecord) -> String {
-        let parent = if rec.host_config.cgroup_parent.is_empty() { "/berth" } else { rec.host_config.cgroup_parent.trim_end_matches('/') };
+        let parent = if rec.host_config.cgroup_parent.is_empty() { self.default_cgroup_parent() } else { rec.host_config.cgroup_parent.trim_end_matches('/') };
         format!("{parent}/{}", rec.id)
     }
 

@@ -279,7 +279,27 @@ pub(super) async fn exec_route(b: &Backends, req: &mut Request, rest: &str) -> c
             let cfg: api::container::ExecStartConfig = req.json().await?;
             let on_upgrade = req.upgrade.take();
             let tty = cfg.tty;
-            let stream = blocking(move || c.start_exec(&id, cfg.detach, Some(cfg.tty))).await?;
+            let detach = cfg.detach;
+            let stream = match blocking(move || c.start_exec(&id, cfg.detach, Some(cfg.tty))).await {
+                Ok(s) => s,
+                // Like Docker: once attached, a failure to run the process is reported in the
+                // stream (and in the exec's exit code), not as an HTTP error.
+                Err(e) if !detach && on_upgrade.is_some() && e.kind == engine::ErrorKind::InvalidArgument => {
+                    let resp = upgrade_response(req, tty)?;
+                    let up = on_upgrade.expect("checked");
+                    let msg = format!("{}\r\n", e.message);
+                    tokio::spawn(async move {
+                        use tokio::io::AsyncWriteExt;
+                        let Ok(upgraded) = up.await else { return };
+                        let mut client = hyper_util::rt::TokioIo::new(upgraded);
+                        let bytes = if tty { msg.into_bytes() } else { api::container::frame(1, msg.as_bytes()) };
+                        let _ = client.write_all(&bytes).await;
+                        let _ = client.shutdown().await;
+                    });
+                    return Ok(resp);
+                }
+                Err(e) => return Err(e),
+            };
             match (stream, on_upgrade) {
                 (None, _) => Ok(http::empty(StatusCode::OK)),
                 (Some(s), Some(up)) => {

@@ -1,0 +1,247 @@
+//! Containers end to end: run semantics, isolation and default security, lifecycle, exec,
+//! restart policies, health checks, and surviving a daemon crash — through the real Docker
+//! CLI (and the berth CLI where noted).
+
+use berth_tests::*;
+use std::time::{Duration, Instant};
+
+fn daemon_with_busybox() -> Daemon {
+    let d = Daemon::start();
+    d.import_busybox("busybox");
+    d
+}
+
+fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn run_follows_dockers_semantics() {
+    let d = daemon_with_busybox();
+    assert_eq!(d.docker(&["run", "--rm", "busybox", "echo", "hello", "world"]).ok(), "hello world\n");
+    let r = d.docker(&["run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 7"]);
+    assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (7, "out\n", "err\n"));
+    let r = d.docker(&["run", "--rm", "busybox", "nosuchcommand"]);
+    assert_eq!(r.code, 127, "{}", r.stderr);
+    assert!(r.stderr.contains("executable file not found"), "{}", r.stderr);
+    let r = d.docker(&["run", "--rm", "busybox", "/etc/passwd"]);
+    assert_eq!(r.code, 126, "{}", r.stderr);
+    let out = d
+        .docker(&["run", "--rm", "-e", "FOO=bar", "-w", "/tmp", "-h", "myhost", "-u", "nobody", "busybox", "sh", "-c", "echo $FOO $(pwd) $(hostname) $(id -u):$(id -g) $HOME"])
+        .ok()
+        .to_string();
+    assert_eq!(out, "bar /tmp myhost 65534:65534 /home\n");
+    let out = d.docker(&["run", "--rm", "--entrypoint", "echo", "busybox", "from", "entrypoint"]).ok().to_string();
+    assert_eq!(out, "from entrypoint\n");
+    // CMD from the image, stdin piped through.
+    let out = d.docker_in(&["run", "--rm", "-i", "busybox", "sh", "-c", "cat; echo done"], Some(b"piped input\n")).ok().to_string();
+    assert_eq!(out, "piped input\ndone\n");
+    // Unknown image, bad flags and name conflicts are refused before anything runs.
+    let r = d.docker(&["run", "--rm", "--pull", "never", "nosuchimage"]);
+    assert!(r.code != 0 && r.stderr.contains("No such image"), "{}", r.stderr);
+    d.docker(&["create", "--name", "taken", "busybox"]).ok();
+    let r = d.docker(&["create", "--name", "taken", "busybox"]);
+    assert!(r.err().contains("is already in use"), "{}", r.stderr);
+    let r = d.docker(&["run", "--rm", "--memory", "1k", "busybox", "true"]);
+    assert!(r.err().contains("Minimum memory limit"), "{}", r.stderr);
+    let r = d.docker(&["run", "--rm", "--restart", "always", "busybox", "true"]);
+    assert!(r.code != 0, "--rm with a restart policy is refused");
+    // --rm leaves nothing: no container, no mount.
+    assert_eq!(d.docker(&["ps", "-aq", "--filter", "status=exited"]).ok(), "");
+    assert!(mounts_under(d.dir.path()).is_empty(), "{:?}", mounts_under(d.dir.path()));
+}
+
+#[test]
+fn containers_are_isolated_with_dockers_default_security() {
+    let d = daemon_with_busybox();
+    let script = "echo pid1=$(cat /proc/1/comm); grep CapEff /proc/self/status; hostname; \
+                  cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | tr '\\n' ,; echo; \
+                  head -c 10 /proc/kcore | wc -c; echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sys-writable || echo sys-ro; \
+                  ls /dev | tr '\\n' ' '; echo; mount | grep -c ' / ' ";
+    let out = d.docker(&["run", "--rm", "--name", "iso", "busybox", "sh", "-c", script]).ok().to_string();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "pid1=sh", "the command is PID 1 of its own PID namespace: {out}");
+    assert_eq!(lines[1], "CapEff:\t00000000a80425fb", "Docker's 14 default capabilities: {out}");
+    assert_eq!(lines[2].len(), 12, "hostname is the short ID: {out}");
+    assert_eq!(lines[3], "lo,", "only loopback in its network namespace: {out}");
+    assert_eq!(lines[4], "0", "/proc/kcore is masked: {out}");
+    assert_eq!(lines[5], "sys-ro", "/proc/sys is read-only: {out}");
+    for dev in ["null", "zero", "random", "urandom", "tty", "full", "pts", "shm"] {
+        assert!(lines[6].split(' ').any(|x| x == dev), "/dev/{dev} missing: {}", lines[6]);
+    }
+    // Privileges and limits on request.
+    let out = d.docker(&["run", "--rm", "--cap-drop", "ALL", "--cap-add", "CHOWN", "busybox", "grep", "CapEff", "/proc/self/status"]).ok().to_string();
+    assert_eq!(out.trim(), "CapEff:\t0000000000000001");
+    let r = d.docker(&["run", "--rm", "--read-only", "busybox", "touch", "/file"]);
+    assert!(r.code != 0 && r.stderr.contains("Read-only file system"), "{}", r.stderr);
+    let out = d.docker(&["run", "--rm", "--read-only", "--tmpfs", "/scratch", "busybox", "sh", "-c", "touch /scratch/f && echo ok"]).ok().to_string();
+    assert_eq!(out.trim(), "ok");
+    let out = d.docker(&["run", "--rm", "--network", "host", "busybox", "sh", "-c", "cat /proc/net/dev | wc -l"]).ok().trim().parse::<usize>().unwrap();
+    assert!(out > 3, "the host's interfaces are visible with --network host");
+    let out = d.docker(&["run", "--rm", "--pids-limit", "20", "--memory", "32m", "busybox", "sh", "-c", "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"]).ok().to_string();
+    assert_eq!(out, "20\n33554432\n");
+    let out = d.docker(&["run", "--rm", "--privileged", "busybox", "sh", "-c", "grep CapEff /proc/self/status; head -c 1 /proc/kcore | wc -c"]).ok().to_string();
+    assert!(!out.contains("00000000a80425fb"), "privileged gets more capabilities: {out}");
+    let out = d.docker(&["run", "--rm", "--security-opt", "no-new-privileges", "busybox", "grep", "NoNewPrivs", "/proc/self/status"]).ok().to_string();
+    assert_eq!(out.trim(), "NoNewPrivs:\t1");
+    let out = d.docker(&["run", "--rm", "--ulimit", "nofile=100:200", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn"]).ok().to_string();
+    assert_eq!(out, "100\n200\n");
+    let out = d.docker(&["run", "--rm", "--sysctl", "net.ipv4.ip_forward=1", "busybox", "cat", "/proc/sys/net/ipv4/ip_forward"]).ok().to_string();
+    assert_eq!(out.trim(), "1");
+    let out = d.docker(&["run", "--rm", "--device", "/dev/null:/dev/mynull", "busybox", "sh", "-c", "echo x > /dev/mynull && echo written"]).ok().to_string();
+    assert_eq!(out.trim(), "written");
+    assert!(mounts_under(d.dir.path()).is_empty());
+    assert!(cgroups_left(&d.cgroup_parent).is_empty(), "cgroups left: {:?}", cgroups_left(&d.cgroup_parent));
+}
+
+#[test]
+fn detached_containers_go_through_their_lifecycle() {
+    let d = daemon_with_busybox();
+    let id = d
+        .docker(&["run", "-d", "--name", "web", "-l", "tier=front", "--stop-timeout", "5", "busybox", "sh", "-c", "trap 'echo got TERM; exit 0' TERM; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done"])
+        .ok()
+        .trim()
+        .to_string();
+    assert_eq!(id.len(), 64);
+    let ps = d.docker(&["ps", "--format", "{{.Names}} {{.Status}} {{.Label \"tier\"}}"]).ok().to_string();
+    assert!(ps.starts_with("web Up ") && ps.trim().ends_with("front"), "{ps}");
+    wait_for("output", Duration::from_secs(5), || d.docker(&["logs", "web"]).stdout.contains("tick 3"));
+    let tail = d.docker(&["logs", "--tail", "1", "web"]).ok().to_string();
+    assert_eq!(tail.lines().count(), 1, "{tail}");
+    let ts = d.docker(&["logs", "-t", "--tail", "1", "web"]).ok().to_string();
+    assert!(ts.starts_with("20") && ts.contains("Z tick"), "{ts}");
+    let v: serde_json::Value = serde_json::from_str(d.docker(&["inspect", "web"]).ok()).unwrap();
+    let c = &v[0];
+    assert_eq!(c["State"]["Status"], "running");
+    assert!(c["State"]["Pid"].as_i64().unwrap() > 0);
+    assert_eq!(c["Name"], "/web");
+    assert_eq!(c["Config"]["Labels"]["tier"], "front");
+    assert_eq!(c["HostConfig"]["NetworkMode"], "bridge");
+    // pause / unpause freeze and thaw it.
+    d.docker(&["pause", "web"]).ok();
+    assert_eq!(d.docker(&["inspect", "-f", "{{.State.Status}}", "web"]).ok().trim(), "paused");
+    let before = d.docker(&["logs", "web"]).stdout.lines().count();
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(d.docker(&["logs", "web"]).stdout.lines().count(), before, "no output while paused");
+    d.docker(&["unpause", "web"]).ok();
+    // stop sends the signal and the container exits by itself.
+    let t = Instant::now();
+    d.docker(&["stop", "web"]).ok();
+    assert!(t.elapsed() < Duration::from_secs(4), "the trap ends it long before the timeout");
+    assert!(d.docker(&["logs", "web"]).stdout.contains("got TERM"));
+    assert_eq!(d.docker(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "web"]).ok().trim(), "exited 0");
+    let ps = d.docker(&["ps", "-a", "--filter", "exited=0", "--format", "{{.Names}}: {{.Status}}"]).ok().to_string();
+    assert!(ps.starts_with("web: Exited (0) "), "{ps}");
+    // restart, rename, kill, wait, rm.
+    d.docker(&["restart", "web"]).ok();
+    assert_eq!(d.docker(&["inspect", "-f", "{{.State.Status}}", "web"]).ok().trim(), "running");
+    d.docker(&["rename", "web", "site"]).ok();
+    let waiter = std::process::Command::new("docker").args(["-H", &d.host(), "wait", "site"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    d.docker(&["kill", "site"]).ok();
+    let out = waiter.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "137");
+    let r = d.docker(&["kill", "site"]);
+    assert!(r.err().contains("is not running"), "{}", r.stderr);
+    d.docker(&["run", "-d", "--name", "other", "busybox", "sleep", "60"]).ok();
+    let r = d.docker(&["rm", "other"]);
+    assert!(r.err().contains("container is running"), "{}", r.stderr);
+    d.docker(&["rm", "-f", "other"]).ok();
+    let out = d.docker(&["container", "prune", "-f"]).ok().to_string();
+    assert!(out.contains(&id), "{out}");
+    assert_eq!(d.docker(&["ps", "-aq"]).ok(), "");
+    assert!(mounts_under(d.dir.path()).is_empty());
+    assert!(cgroups_left(&d.cgroup_parent).is_empty(), "{:?}", cgroups_left(&d.cgroup_parent));
+}
+
+#[test]
+fn exec_runs_processes_in_a_running_container() {
+    let d = daemon_with_busybox();
+    d.docker(&["run", "-d", "--name", "box", "-e", "GREETING=hi", "busybox", "sleep", "300"]).ok();
+    assert_eq!(d.docker(&["exec", "box", "sh", "-c", "echo $GREETING from $(hostname)"]).ok().trim(), format!("hi from {}", &d.docker(&["inspect", "-f", "{{.Id}}", "box"]).stdout[..12]));
+    assert_eq!(d.docker(&["exec", "box", "sh", "-c", "exit 42"]).code, 42);
+    assert_eq!(d.docker(&["exec", "-u", "nobody", "-w", "/tmp", "-e", "X=1", "box", "sh", "-c", "echo $(id -u) $(pwd) $X"]).ok().trim(), "65534 /tmp 1");
+    assert_eq!(d.docker_in(&["exec", "-i", "box", "cat"], Some(b"through stdin")).ok(), "through stdin");
+    let r = d.docker(&["exec", "box", "nosuch"]);
+    assert_eq!(r.code, 127, "{} {}", r.stdout, r.stderr);
+    assert!(format!("{}{}", r.stdout, r.stderr).contains("executable file not found"), "{} {}", r.stdout, r.stderr);
+    // The exec's processes share the container's PID namespace.
+    let ps = d.docker(&["exec", "box", "ps"]).ok().to_string();
+    assert!(ps.contains("sleep 300"), "{ps}");
+    let top = d.docker(&["top", "box"]).ok().to_string();
+    assert!(top.lines().next().unwrap().contains("PID") && top.contains("sleep 300"), "{top}");
+    d.docker(&["exec", "-d", "box", "sh", "-c", "echo detached > /tmp/mark"]).ok();
+    wait_for("the detached exec", Duration::from_secs(5), || d.docker(&["exec", "box", "cat", "/tmp/mark"]).stdout.trim() == "detached");
+    let stats = d.docker(&["stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "box"]).ok().to_string();
+    assert!(stats.starts_with("box "), "{stats}");
+    d.docker(&["stop", "-t", "1", "box"]).ok();
+    let r = d.docker(&["exec", "box", "true"]);
+    assert!(r.err().contains("is not running"), "{}", r.stderr);
+}
+
+#[test]
+fn restart_policies_and_health_checks() {
+    let d = daemon_with_busybox();
+    d.docker(&["run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo run; exit 3"]).ok();
+    wait_for("two restarts", Duration::from_secs(15), || {
+        d.docker(&["inspect", "-f", "{{.RestartCount}} {{.State.Status}}", "flaky"]).stdout.trim() == "2 exited"
+    });
+    assert_eq!(d.docker(&["logs", "flaky"]).stdout.matches("run").count(), 3);
+    d.docker(&["run", "-d", "--name", "always", "--restart", "always", "busybox", "sh", "-c", "sleep 0.2"]).ok();
+    wait_for("a restart", Duration::from_secs(10), || d.docker(&["inspect", "-f", "{{.RestartCount}}", "always"]).stdout.trim().parse::<i64>().unwrap_or(0) >= 1);
+    d.docker(&["stop", "always"]).ok();
+    let n = d.docker(&["inspect", "-f", "{{.RestartCount}}", "always"]).ok().trim().to_string();
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(d.docker(&["inspect", "-f", "{{.RestartCount}} {{.State.Status}}", "always"]).ok().trim(), format!("{n} exited"), "stop ends restarts");
+
+    d.docker(&["run", "-d", "--name", "hc", "--health-cmd", "test -f /tmp/ok", "--health-interval", "200ms", "--health-retries", "2", "busybox", "sh", "-c", "touch /tmp/ok; sleep 300"]).ok();
+    wait_for("healthy", Duration::from_secs(10), || d.docker(&["inspect", "-f", "{{.State.Health.Status}}", "hc"]).stdout.trim() == "healthy");
+    assert!(d.docker(&["ps", "--format", "{{.Status}}"]).ok().contains("(healthy)"));
+    d.docker(&["exec", "hc", "rm", "/tmp/ok"]).ok();
+    wait_for("unhealthy", Duration::from_secs(10), || d.docker(&["inspect", "-f", "{{.State.Health.Status}}", "hc"]).stdout.trim() == "unhealthy");
+    let streak = d.docker(&["inspect", "-f", "{{.State.Health.FailingStreak}}", "hc"]).ok().trim().parse::<i64>().unwrap();
+    assert!(streak >= 2);
+    assert_eq!(d.docker(&["ps", "-q", "--filter", "health=unhealthy"]).ok().lines().count(), 1);
+}
+
+#[test]
+fn containers_survive_a_daemon_crash() {
+    let mut d = daemon_with_busybox();
+    d.docker(&["run", "-d", "--name", "survivor", "busybox", "sh", "-c", "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.1; done"]).ok();
+    d.docker(&["run", "-d", "--name", "ender", "busybox", "sh", "-c", "sleep 1; exit 9"]).ok();
+    let pid = d.docker(&["inspect", "-f", "{{.State.Pid}}", "survivor"]).ok().trim().to_string();
+    d.kill9();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "the container kept running without berthd");
+    d.respawn();
+    assert_eq!(d.docker(&["inspect", "-f", "{{.State.Status}} {{.State.Pid}}", "survivor"]).ok().trim(), format!("running {pid}"));
+    // Output written while berthd was down is in the log, without gaps.
+    let logs = d.docker(&["logs", "survivor"]).ok().to_string();
+    let nums: Vec<i64> = logs.lines().filter_map(|l| l.strip_prefix("line ")?.parse().ok()).collect();
+    assert!(nums.len() >= 15, "{logs}");
+    assert!(nums.windows(2).all(|w| w[1] == w[0] + 1), "no line lost");
+    // The container that ended meanwhile has its exit code.
+    wait_for("ender's exit", Duration::from_secs(5), || d.docker(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "ender"]).stdout.trim() == "exited 9");
+    assert_eq!(d.docker(&["exec", "survivor", "echo", "still here"]).ok().trim(), "still here");
+    d.docker(&["stop", "-t", "1", "survivor"]).ok();
+    assert_eq!(d.docker(&["inspect", "-f", "{{.State.Status}}", "survivor"]).ok().trim(), "exited");
+    assert!(mounts_under(d.dir.path()).is_empty());
+}
+
+#[test]
+fn images_in_use_cannot_be_removed() {
+    let d = daemon_with_busybox();
+    d.docker(&["create", "--name", "user", "busybox"]).ok();
+    let id = d.docker(&["inspect", "-f", "{{.Id}}", "busybox"]).ok().trim().to_string();
+    let r = d.docker(&["rmi", &id]);
+    assert!(r.err().contains("image is being used by stopped container"), "{}", r.stderr);
+    d.docker(&["run", "-d", "--name", "runner", "busybox", "sleep", "60"]).ok();
+    let r = d.docker(&["rmi", "-f", &id]);
+    assert!(r.err().contains("image is being used by running container"), "{}", r.stderr);
+    d.docker(&["rm", "-f", "runner", "user"]).ok();
+    d.docker(&["rmi", "busybox"]).ok();
+}
