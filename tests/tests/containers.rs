@@ -37,6 +37,9 @@ fn run_follows_dockers_semantics() {
     assert_eq!(out, "bar /tmp myhost 65534:65534 /home\n");
     let out = d.docker(&["run", "--rm", "--entrypoint", "echo", "busybox", "from", "entrypoint"]).ok().to_string();
     assert_eq!(out, "from entrypoint\n");
+    // --init puts a reaping init (tini) at PID 1 in front of the command.
+    let out = d.docker(&["run", "--rm", "--init", "busybox", "sh", "-c", "echo $(cat /proc/1/comm) $$; exit 3"]);
+    assert_eq!((out.code, out.stdout.as_str()), (3, "docker-init 2\n"), "{}", out.stderr);
     // CMD from the image, stdin piped through.
     let out = d.docker_in(&["run", "--rm", "-i", "busybox", "sh", "-c", "cat; echo done"], Some(b"piped input\n")).ok().to_string();
     assert_eq!(out, "piped input\ndone\n");
@@ -96,6 +99,46 @@ fn containers_are_isolated_with_dockers_default_security() {
     assert_eq!(out.trim(), "written");
     assert!(mounts_under(d.dir.path()).is_empty());
     assert!(cgroups_left(&d.cgroup_parent).is_empty(), "cgroups left: {:?}", cgroups_left(&d.cgroup_parent));
+}
+
+#[test]
+fn seccomp_filters_system_calls_like_dockers_default_profile() {
+    let d = daemon_with_busybox();
+    // Default: filtered (mode 2), namespaces and mounts refused, ordinary forks and waits
+    // fine, and no signal blocked or ignored behind the process's back.
+    let script = "grep -E '^(Seccomp|SigBlk|SigIgn):' /proc/self/status; true & wait; echo forked; \
+                  unshare -m true 2>/dev/null || echo unshare-denied; \
+                  mkdir /m; mount -t tmpfs t /m 2>/dev/null || echo mount-denied";
+    let out = d.docker(&["run", "--rm", "busybox", "sh", "-c", script]).ok().to_string();
+    assert_eq!(
+        out,
+        "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\nSeccomp:\t2\nforked\nunshare-denied\nmount-denied\n",
+    );
+    // Processes started by exec are under the same filter.
+    d.docker(&["run", "-d", "--name", "filtered", "busybox", "sleep", "300"]).ok();
+    let out = d.docker(&["exec", "filtered", "sh", "-c", "grep '^Seccomp:' /proc/self/status; unshare -m true 2>/dev/null || echo denied"]).ok().to_string();
+    assert_eq!(out, "Seccomp:\t2\ndenied\n");
+    d.docker(&["rm", "-f", "filtered"]).ok();
+    // unconfined and privileged containers are not filtered; CAP_SYS_ADMIN lifts the
+    // profile's namespace rules.
+    for flags in [&["--security-opt", "seccomp=unconfined"][..], &["--privileged"][..]] {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["busybox", "grep", "^Seccomp:", "/proc/self/status"]);
+        assert_eq!(d.docker(&args).ok(), "Seccomp:\t0\n", "{flags:?}");
+    }
+    let out = d.docker(&["run", "--rm", "--cap-add", "SYS_ADMIN", "busybox", "sh", "-c", "unshare -m true && echo allowed"]).ok().to_string();
+    assert_eq!(out, "allowed\n");
+    // A profile of one's own, read from a file by the CLI.
+    let profile = d.dir.path().join("deny-mkdir.json");
+    std::fs::write(&profile, r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}"#).unwrap();
+    let opt = format!("seccomp={}", profile.display());
+    let r = d.docker(&["run", "--rm", "--security-opt", &opt, "busybox", "mkdir", "/newdir"]);
+    assert!(r.code != 0 && r.stderr.contains("Operation not permitted"), "{} {}", r.code, r.stderr);
+    std::fs::write(&profile, r#"{"defaultAction":"SCMP_ACT_BOGUS"}"#).unwrap();
+    let r = d.docker(&["run", "--rm", "--security-opt", &opt, "busybox", "true"]);
+    assert!(r.code == 125 && r.stderr.contains("SCMP_ACT_BOGUS"), "{} {}", r.code, r.stderr);
+    assert_eq!(d.docker(&["ps", "-aq"]).ok(), "", "nothing half-created");
 }
 
 #[test]

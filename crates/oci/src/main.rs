@@ -7,6 +7,7 @@
 use clap::{Parser, Subcommand};
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container;
+use libcontainer::oci_spec::runtime::LinuxSeccomp;
 use libcontainer::signal::Signal;
 use libcontainer::syscall::syscall::SyscallType;
 use std::path::PathBuf;
@@ -145,6 +146,7 @@ fn run(cli: Cli) -> Result<(), String> {
     match cli.cmd {
         Cmd::Create { bundle, pid_file, console_socket, no_pivot, preserve_fds, id } => {
             let args0 = first_arg(&bundle.join("config.json"), &["process"]);
+            let bundle = libcontainer_bundle(&bundle)?;
             ContainerBuilder::new(id.clone(), syscall)
                 .with_root_path(&cli.root)
                 .map_err(|e| e.to_string())?
@@ -184,6 +186,7 @@ fn run(cli: Cli) -> Result<(), String> {
         },
         Cmd::Exec { process, pid_file, console_socket, detach, id } => {
             let args0 = first_arg(&process, &[]);
+            exec_seccomp(&container(&cli.root, &id)?)?;
             let pid = ContainerBuilder::new(id, syscall)
                 .with_root_path(&cli.root)
                 .map_err(|e| e.to_string())?
@@ -210,6 +213,54 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// The bundle to hand libcontainer: the given one, unless its seccomp filter has
+/// `SCMP_CMP_MASKED_EQ` conditions, which libcontainer 0.7 reads with `value` and
+/// `valueTwo` the other way round from runc and the runtime spec. Then a corrected copy
+/// of config.json (rootfs made absolute) goes to `<bundle>/berth-oci/`, which lives and
+/// dies with the bundle; libcontainer records that directory as the container's bundle,
+/// so `exec` sees the same filter.
+fn libcontainer_bundle(bundle: &std::path::Path) -> Result<PathBuf, String> {
+    let path = bundle.join("config.json");
+    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut spec: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let Some(seccomp) = spec.pointer_mut("/linux/seccomp") else { return Ok(bundle.to_path_buf()) };
+    let before = seccomp.clone();
+    runtime::seccomp::swap_masked_eq_operands(seccomp);
+    if *seccomp == before {
+        return Ok(bundle.to_path_buf());
+    }
+    let bundle = std::fs::canonicalize(bundle).map_err(|e| format!("{}: {e}", bundle.display()))?;
+    if let Some(root) = spec.pointer_mut("/root/path") {
+        let p = PathBuf::from(root.as_str().unwrap_or("rootfs"));
+        if p.is_relative() {
+            *root = serde_json::Value::String(bundle.join(p).display().to_string());
+        }
+    }
+    let dir = bundle.join("berth-oci");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let out = serde_json::to_vec(&spec).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("config.json"), out).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Puts this process under the container's seccomp filter before it joins the container,
+/// so the exec'd process inherits it: libcontainer 0.7 applies the filter only to a
+/// container's first process. The filter gains `setns` (joining the namespaces needs it,
+/// and the kernel still demands CAP_SYS_ADMIN over the target namespace); everything else
+/// the join does, the default profile allows.
+fn exec_seccomp(c: &Container) -> Result<(), String> {
+    let path = c.bundle().join("config.json");
+    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let spec: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let Some(mut seccomp) = spec.pointer("/linux/seccomp").cloned() else { return Ok(()) };
+    if let Some(rules) = seccomp.get_mut("syscalls").and_then(|r| r.as_array_mut()) {
+        rules.push(serde_json::json!({"names": ["setns"], "action": "SCMP_ACT_ALLOW"}));
+    }
+    let filter: LinuxSeccomp = serde_json::from_value(seccomp).map_err(|e| format!("{}: linux.seccomp: {e}", path.display()))?;
+    libcontainer::seccomp::initialize_seccomp(&filter).map_err(|e| format!("loading the container's seccomp filter: {e}"))?;
+    Ok(())
+}
+
 /// Reports an error like runc: a JSON line in the `--log` file when there is one (stderr
 /// may be the container's own), on stderr otherwise.
 fn report(log: Option<&std::path::Path>, msg: &str) {
@@ -225,7 +276,25 @@ fn report(log: Option<&std::path::Path>, msg: &str) {
     eprintln!("{msg}");
 }
 
+/// Restores default dispositions and an empty mask for every signal: the container's
+/// process inherits them across exec, and Rust ignores SIGPIPE at startup (a shell in the
+/// container would then never die of a closed pipe). The raw system call, because glibc
+/// refuses to touch its own signals 32 and 33.
+fn reset_signals() {
+    let dfl = [0u64; 4];
+    let empty = 0u64;
+    unsafe {
+        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty as *const u64, std::ptr::null_mut::<u64>(), 8usize);
+        for sig in 1..=64 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::syscall(libc::SYS_rt_sigaction, sig, dfl.as_ptr(), std::ptr::null_mut::<u64>(), 8usize);
+            }
+        }
+    }
+}
+
 fn main() {
+    reset_signals();
     let cli = Cli::parse();
     let log = cli.log.clone();
     if let Err(e) = run(cli) {

@@ -243,9 +243,13 @@ pub fn build(i: &SpecInput) -> Result<Value, SpecError> {
         "env": i.env,
         "cwd": if i.cwd.is_empty() { "/" } else { &i.cwd },
         "capabilities": capabilities,
-        "noNewPrivileges": i.no_new_privileges,
         "oomScoreAdj": h.oom_score_adj,
     });
+    // Only when set: libcontainer 0.7 takes a present `false` for "set", and then loads the
+    // seccomp filter after dropping CAP_SYS_ADMIN, which the kernel refuses.
+    if i.no_new_privileges {
+        process["noNewPrivileges"] = json!(true);
+    }
     if !rlimits.is_empty() {
         process["rlimits"] = Value::Array(rlimits);
     }

@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -232,6 +233,10 @@ fn last_runtime_error(path: &Path) -> Option<String> {
 impl Shim {
     fn runtime(&self) -> Command {
         let mut c = Command::new(&self.a.runtime);
+        // The container's processes descend from the runtime: they must not inherit the
+        // shim's blocked SIGCHLD (a shell's `wait` would never return) nor signals the
+        // shim or its starter ignore (SIGPIPE, nohup's SIGHUP).
+        unsafe { c.pre_exec(reset_signals) };
         c.arg("--root").arg(&self.a.runtime_root).arg("--log").arg(self.a.state.join("runtime.log")).arg("--log-format").arg("json");
         c
     }
@@ -596,6 +601,23 @@ fn oom_killed(cgroup: &str) -> bool {
         }
     }
     false
+}
+
+/// Unblocks every signal and restores default dispositions (in a forked child, before
+/// exec). The raw system call, because glibc refuses to touch its own signals 32 and 33.
+fn reset_signals() -> std::io::Result<()> {
+    // The kernel's `struct sigaction` with SIG_DFL and an empty mask.
+    let dfl = [0u64; 4];
+    unsafe {
+        let empty = 0u64;
+        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty as *const u64, std::ptr::null_mut::<u64>(), 8usize);
+        for sig in 1..=64 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::syscall(libc::SYS_rt_sigaction, sig, dfl.as_ptr(), std::ptr::null_mut::<u64>(), 8usize);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn signalfd_chld() -> OwnedFd {

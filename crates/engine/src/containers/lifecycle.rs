@@ -37,13 +37,24 @@ pub(crate) fn parse_security_opt(o: &str) -> Result<(String, String)> {
     Ok((k.to_string(), v.to_string()))
 }
 
-fn security(h: &HostConfig) -> Result<SecurityOpts> {
-    let mut s = SecurityOpts::default();
+/// The container's `--security-opt`s over the daemon's defaults (daemon.json's
+/// `no-new-privileges` and `seccomp-profile`: a file, `builtin` or `unconfined`).
+fn security(h: &HostConfig, daemon: &serde_json::Map<String, serde_json::Value>) -> Result<SecurityOpts> {
+    let mut s = SecurityOpts { no_new_privileges: daemon.get("no-new-privileges").and_then(|v| v.as_bool()).unwrap_or(false), ..Default::default() };
+    match daemon.get("seccomp-profile").and_then(|v| v.as_str()) {
+        None | Some("" | "builtin") => {}
+        Some("unconfined") => s.seccomp = Some(None),
+        Some(path) => {
+            let profile = std::fs::read_to_string(path).map_err(|e| Error::internal(format!("the daemon's seccomp-profile {path}: {e}")))?;
+            s.seccomp = Some(Some(profile));
+        }
+    }
     for o in h.security_opt.iter().flatten() {
         let (k, v) = parse_security_opt(o)?;
         match k.as_str() {
             "no-new-privileges" => s.no_new_privileges = v != "false",
             "seccomp" if v == "unconfined" => s.seccomp = Some(None),
+            "seccomp" if v == "builtin" => s.seccomp = None,
             "seccomp" => s.seccomp = Some(Some(v)),
             "systempaths" if v == "unconfined" => s.unmask_paths = true,
             _ => {}
@@ -225,6 +236,7 @@ impl Engine {
                     let r = shim::open_stream(&sock, &p.req.line("init")).map(|(s, _)| s);
                     let _ = p.reply.send(r);
                 }
+                let waiter = shim::open_wait(&sock, "init").ok();
                 if let Err(e) = shim::request(&sock, "start\n") {
                     let _ = shim::request(&sock, "kill init 9\n");
                     self.fail_start(c, &e.message);
@@ -241,7 +253,7 @@ impl Engine {
                     r.state.health = has_health.then(|| api::container::Health { status: "starting".into(), ..Default::default() });
                 })?;
                 self.events.publish("container", "start", &rec.id, attrs([("image", rec.config.image.clone().unwrap_or_default()), ("name", rec.name.clone())]));
-                self.spawn_monitor(c.clone());
+                self.spawn_monitor(c.clone(), waiter);
                 if has_health {
                     self.spawn_health(c.clone());
                 }
@@ -334,7 +346,7 @@ impl Engine {
         let mut env = c.env.clone().unwrap_or_default();
         complete_env(&mut env, (uts != Ns::Host).then(|| c.hostname.clone().unwrap_or_default()).as_deref(), c.tty == Some(true), &user.home);
         let etc = self.etc_files(rec, &paths.dir, net == Ns::Host)?;
-        let sec = security(h)?;
+        let sec = security(h, &self.config.daemon_json)?;
         let caps_wanted = runtime::caps::compute(h.privileged, h.cap_add.as_deref().unwrap_or(&[]), h.cap_drop.as_deref().unwrap_or(&[])).map_err(Error::invalid)?;
         let bounding = runtime::caps::host_bounding();
         let caps: Vec<String> = caps_wanted.into_iter().filter(|c| bounding.contains(c)).collect();
@@ -343,8 +355,10 @@ impl Engine {
         } else {
             match &sec.seccomp {
                 Some(None) => None,
-                Some(Some(profile)) => Some(seccomp_custom(profile, &caps)?),
-                None => seccomp_default(&caps),
+                Some(Some(profile)) => Some(
+                    runtime::seccomp::to_oci(profile, &caps, host_arch(), kernel()).map_err(|e| Error::invalid(e.to_string()))?,
+                ),
+                None => Some(runtime::seccomp::default_for(&caps)),
             }
         };
         let mut devices = Vec::new();
@@ -381,7 +395,11 @@ impl Engine {
             etc_files: etc,
             cgroup_path: cgroup_path.clone(),
             devices,
-            init: if h.init == Some(true) { Some(self.init_binary()?) } else { None },
+            init: if h.init.unwrap_or_else(|| self.config.daemon_json.get("init").and_then(|v| v.as_bool()).unwrap_or(false)) {
+                Some(self.init_binary()?)
+            } else {
+                None
+            },
         };
         let spec = runtime::spec::build(&input).map_err(|e| Error::invalid(e.0))?;
         let bundle = paths.state.clone();
@@ -409,17 +427,25 @@ impl Engine {
         })
     }
 
-    /// A static init for `--init`, written to the data root on first use.
+    /// The init for `--init`, bind-mounted into the container at /sbin/docker-init: like
+    /// dockerd, daemon.json's `init-path`, else `docker-init` next to berthd or on PATH,
+    /// else Debian's `tini-static`. It must be static: it runs on the image's libraries.
     fn init_binary(&self) -> Result<std::path::PathBuf> {
-        let p = shim::sibling_binary("berth-init");
-        if p.is_absolute() && p.exists() {
-            return Ok(p);
+        if let Some(p) = self.config.daemon_json.get("init-path").and_then(|v| v.as_str()).filter(|p| !p.is_empty()) {
+            return Ok(p.into());
         }
-        Err(Error::new(ErrorKind::NotImplemented, "--init needs the berth-init binary next to berthd, which this build does not have"))
+        let sibling = shim::sibling_binary("docker-init");
+        let path = std::env::var("PATH").unwrap_or_default();
+        let on_path = ["docker-init", "tini-static"].into_iter().flat_map(|name| path.split(':').map(move |d| std::path::Path::new(d).join(name)));
+        std::iter::once(sibling)
+            .chain(on_path)
+            .find(|p| p.is_absolute() && p.is_file())
+            .ok_or_else(|| Error::invalid("--init needs a static init binary: install tini (Debian's tini-static) or set init-path in daemon.json"))
     }
 
-    /// Watches a running container's shim for its exit.
-    pub(crate) fn spawn_monitor(&self, c: Arc<Ctr>) {
+    /// Watches a running container's shim for its exit, on `waiter` (a `wait init`
+    /// connection opened before the start, so that no exit can be missed) or a new one.
+    pub(crate) fn spawn_monitor(&self, c: Arc<Ctr>, waiter: Option<UnixStream>) {
         let me = self.me();
         std::thread::Builder::new()
             .name("monitor".into())
@@ -427,11 +453,12 @@ impl Engine {
             .spawn(move || {
                 let id = c.rec().id.clone();
                 let paths = me.paths(&id);
-                let exit = shim::wait(&paths.socket(), "init").or_else(|| {
-                    // The shim is gone: its exit file says how the container ended, if it did.
-                    std::thread::sleep(Duration::from_millis(50));
-                    shim::read_exit_file(&paths.state)
-                });
+                let waited = match waiter {
+                    Some(w) => shim::read_exit(w),
+                    None => shim::wait(&paths.socket(), "init"),
+                };
+                // The shim is gone: its exit file says how the container ended, if it did.
+                let exit = waited.or_else(|| shim::read_exit_file(&paths.state));
                 let exit = exit.unwrap_or(shim::Exit { code: 255, oom: false, at: api::time::now_rfc3339() });
                 me.handle_exit(&c, exit);
             })
@@ -509,7 +536,7 @@ impl Engine {
         let id = c.rec().id.clone();
         let paths = self.paths(&id);
         if shim::connect_path(&paths.socket()).is_ok() {
-            self.spawn_monitor(c.clone());
+            self.spawn_monitor(c.clone(), None);
             if c.rec().state.health.is_some() {
                 self.spawn_health(c.clone());
             }
@@ -907,15 +934,6 @@ pub(crate) fn complete_env(env: &mut Vec<String>, hostname: Option<&str>, tty: b
     }
 }
 
-// TEMPORARY until runtime::seccomp lands.
-fn seccomp_default(_caps: &[String]) -> Option<serde_json::Value> {
-    None
-}
-fn seccomp_custom(_p: &str, _caps: &[String]) -> Result<serde_json::Value> {
-    let _ = (host_arch(), kernel());
-    Err(Error::invalid("custom seccomp profiles are not supported yet"))
-}
-
 fn kernel() -> (u32, u32) {
     let r = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let mut it = r.trim().split(['.', '-']).map(|p| p.parse::<u32>().unwrap_or(0));
@@ -955,7 +973,7 @@ mod tests {
         assert_eq!(Engine::signal_number("10").unwrap(), 10);
         assert!(Engine::signal_number("SIGNOPE").is_err());
         let h = HostConfig { security_opt: Some(vec!["no-new-privileges".into(), "seccomp=unconfined".into()]), ..Default::default() };
-        assert_eq!(security(&h).unwrap(), SecurityOpts { no_new_privileges: true, seccomp: Some(None), unmask_paths: false });
+        assert_eq!(security(&h, &Default::default()).unwrap(), SecurityOpts { no_new_privileges: true, seccomp: Some(None), unmask_paths: false });
         assert!(parse_security_opt("bogus=1").is_err());
         let h = HostConfig { log_config: api::container::LogConfig { kind: "json-file".into(), config: [("max-size".to_string(), "1k".to_string())].into() }, ..Default::default() };
         assert_eq!(log_limits(&h).unwrap(), (1024, 3));

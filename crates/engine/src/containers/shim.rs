@@ -210,13 +210,23 @@ pub(crate) fn parse_exit(line: &str) -> Option<Exit> {
     Some(Exit { code: code.parse().ok()?, oom: oom == "1", at: at.to_string() })
 }
 
-/// Blocks until process `proc` exits; `None` if the shim went away without telling.
-pub(crate) fn wait(sock: &Path, proc: &str) -> Option<Exit> {
-    let mut s = connect_path(sock).ok()?;
-    s.write_all(format!("wait {proc}\n").as_bytes()).ok()?;
+/// Sends `wait <proc>`; the answer comes when the process exits ([`read_exit`]).
+pub(crate) fn open_wait(sock: &Path, proc: &str) -> Result<UnixStream> {
+    let mut s = connect(sock)?;
+    s.write_all(format!("wait {proc}\n").as_bytes()).map_err(|e| Error::internal(format!("shim: {e}")))?;
+    Ok(s)
+}
+
+/// Reads the answer of a `wait`; `None` if the shim went away without telling.
+pub(crate) fn read_exit(s: UnixStream) -> Option<Exit> {
     let mut line = String::new();
     BufReader::new(s).read_line(&mut line).ok()?;
     parse_exit(line.trim())
+}
+
+/// Blocks until process `proc` exits; `None` if the shim went away without telling.
+pub(crate) fn wait(sock: &Path, proc: &str) -> Option<Exit> {
+    read_exit(open_wait(sock, proc).ok()?)
 }
 
 /// The exit file the shim leaves behind.
