@@ -142,6 +142,27 @@ fn seccomp_filters_system_calls_like_dockers_default_profile() {
 }
 
 #[test]
+fn another_oci_runtime_runs_the_same_bundle() {
+    let d = daemon_with_busybox();
+    // runc (Debian's package) on PATH, chosen per container.
+    let id = d.docker(&["run", "-d", "--runtime", "runc", "busybox", "sleep", "300"]).ok().trim().to_string();
+    let root = d.dir.path().join("exec/oci");
+    let list = run(std::process::Command::new("runc").arg("--root").arg(&root).args(["list", "-q"]), None);
+    assert!(list.ok().lines().any(|l| l == id), "runc runs it: {}", list.stdout);
+    assert_eq!(d.docker(&["inspect", "-f", "{{.HostConfig.Runtime}}", &id]).ok().trim(), "runc");
+    let out = d.docker(&["exec", &id, "sh", "-c", "grep -E '^(CapEff|Seccomp):' /proc/self/status; echo $(cat /proc/1/comm)"]).ok().to_string();
+    assert_eq!(out, "CapEff:\t00000000a80425fb\nSeccomp:\t2\nsleep\n");
+    let r = d.docker(&["run", "--rm", "--runtime", "runc", "busybox", "sh", "-c", "exit 5"]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    d.docker(&["rm", "-f", &id]).ok();
+    let r = d.docker(&["run", "--rm", "--runtime", "nosuch", "busybox", "true"]);
+    assert!(r.code == 125 && r.stderr.contains("unknown or invalid runtime name: nosuch"), "{}", r.stderr);
+    assert_eq!(d.docker(&["ps", "-aq"]).ok(), "");
+    assert!(mounts_under(d.dir.path()).is_empty());
+    assert!(cgroups_left(&d.cgroup_parent).is_empty(), "{:?}", cgroups_left(&d.cgroup_parent));
+}
+
+#[test]
 fn detached_containers_go_through_their_lifecycle() {
     let d = daemon_with_busybox();
     let id = d

@@ -147,6 +147,8 @@ struct Shim {
     conns: Vec<Conn>,
     log: Option<log::JsonLog>,
     oom: bool,
+    /// The runtime's `delete` has run.
+    deleted: bool,
 }
 
 fn cerr(e: std::io::Error) -> String {
@@ -549,6 +551,9 @@ impl Shim {
                 let tmp = self.a.state.join("exit.tmp");
                 let _ = std::fs::write(&tmp, format!("{code} {} {at}\n", u8::from(self.oom)));
                 let _ = std::fs::rename(&tmp, self.a.state.join("exit"));
+                // Release the runtime's resources (cgroups) before anyone hears of the
+                // exit: whoever waits may remove the container next and expect nothing left.
+                self.delete_container();
             }
             let oom = u8::from(self.oom && name == "init");
             self.conns.retain_mut(|c| match &c.mode {
@@ -559,6 +564,16 @@ impl Shim {
                 Mode::Attach { proc, .. } if *proc == name => false,
                 _ => true,
             });
+        }
+    }
+
+    /// `<runtime> delete --force <id>`, once.
+    fn delete_container(&mut self) {
+        if !self.deleted {
+            let mut c = self.runtime();
+            c.arg("delete").arg("--force").arg(&self.a.id);
+            let _ = c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+            self.deleted = true;
         }
     }
 
@@ -646,7 +661,7 @@ fn run(a: Args) -> Result<(), String> {
     let listener = UnixListener::bind(&sock).map_err(|e| format!("listening on {}/shim.sock: {e}", a.state.display()))?;
     listener.set_nonblocking(true).map_err(cerr)?;
     let log = if a.log.as_os_str().is_empty() { None } else { Some(log::JsonLog::open(a.log.clone(), a.log_max_size, a.log_max_files).map_err(cerr)?) };
-    let mut shim = Shim { a, procs: HashMap::new(), conns: Vec::new(), log, oom: false };
+    let mut shim = Shim { a, procs: HashMap::new(), conns: Vec::new(), log, oom: false, deleted: false };
     let mut ready = std::io::stdout();
     match shim.create() {
         Ok(pid) => {
@@ -817,10 +832,8 @@ fn run(a: Args) -> Result<(), String> {
             }
         }
     }
-    // The container is gone: release its runtime resources (cgroups), then leave.
-    let mut c = shim.runtime();
-    c.arg("delete").arg("--force").arg(&shim.a.id);
-    let _ = c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    // The container is gone: its runtime resources too (normally released already).
+    shim.delete_container();
     let _ = std::fs::remove_file(&sock);
     Ok(())
 }
