@@ -217,6 +217,17 @@ fn detached_containers_go_through_their_lifecycle() {
     d.docker(&["rm", "-f", "other"]).ok();
     let out = d.docker(&["container", "prune", "-f"]).ok().to_string();
     assert!(out.contains(&id), "{out}");
+    // The whole story in the event stream, with the Go field names templates use.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 1;
+    let evs = d
+        .berth(&["events", "--since", "0", "--until", &now.to_string(), "--filter", &format!("container={id}"), "--format", "{{.Status}} {{.Action}} {{.Actor.Attributes.name}} {{if gt .TimeNano .Time}}ns{{end}} {{.ID}}"])
+        .ok()
+        .to_string();
+    let actions: Vec<&str> = evs.lines().map(|l| l.split(' ').nth(1).unwrap_or("")).collect();
+    for want in ["create", "start", "pause", "unpause", "kill", "die", "stop", "restart", "rename", "destroy"] {
+        assert!(actions.contains(&want), "no {want} event in {evs}");
+    }
+    assert!(evs.lines().all(|l| l.contains(" ns ") && l.ends_with(&id)), "{evs}");
     assert_eq!(d.docker(&["ps", "-aq"]).ok(), "");
     assert!(mounts_under(d.dir.path()).is_empty());
     assert!(cgroups_left(&d.cgroup_parent).is_empty(), "{:?}", cgroups_left(&d.cgroup_parent));

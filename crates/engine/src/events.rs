@@ -65,6 +65,25 @@ pub fn attrs<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, Str
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
+/// Docker's `image` filter: an image event's image, or a container event's `image`
+/// attribute, with or without its tag.
+fn image_matches(ev: &Event, f: &api::Filters) -> bool {
+    let wanted = f.get("image");
+    if wanted.is_empty() {
+        return true;
+    }
+    let attr = if ev.kind == "image" { "name" } else { "image" };
+    let image = ev.actor.attributes.get(attr).map(String::as_str).unwrap_or("");
+    let untagged = |s: &str| -> String {
+        match s.rsplit_once(':') {
+            Some((repo, tag)) if !tag.contains('/') && !s.starts_with("sha256:") => repo.to_string(),
+            _ => s.to_string(),
+        }
+    };
+    let id = ev.actor.id.as_str();
+    wanted.iter().any(|w| w == id || w == image || *w == untagged(id) || *w == untagged(image) || (ev.kind == "image" && id.trim_start_matches("sha256:").starts_with(w.as_str())))
+}
+
 /// Whether an event passes `/events` filters (`type`, `event`, `image`, `container`,
 /// `label`, and the `scope`).
 pub fn matches(ev: &Event, f: &api::Filters) -> bool {
@@ -76,7 +95,8 @@ pub fn matches(ev: &Event, f: &api::Filters) -> bool {
     any("type", &|t| t == ev.kind)
         && any("event", &|e| e == ev.action || ev.action.starts_with(&format!("{e}:")))
         && any("scope", &|s| s == ev.scope)
-        && (ev.kind != "image" || any("image", &|i| i == ev.actor.id || i == name || ev.actor.id.trim_start_matches("sha256:").starts_with(i)))
-        && (ev.kind != "container" || any("container", &|c| c == name || ev.actor.id.starts_with(c)))
+        && image_matches(ev, f)
+        // Like Docker: a `container` filter lets only that container's events through.
+        && any("container", &|c| ev.kind == "container" && (c == name || ev.actor.id.starts_with(c)))
         && f.match_labels(&ev.actor.attributes)
 }

@@ -302,6 +302,18 @@ pub struct EventsArgs {
     format: Option<String>,
 }
 
+/// An event with the field names of Docker's Go `events.Message`, which `--format`
+/// templates use (`{{.TimeNano}}`, `{{.ID}}`, `{{.Status}}`), where the JSON has
+/// `timeNano`, `id`, `status`.
+fn go_fields(ev: &Value) -> Value {
+    let mut m = ev.as_object().cloned().unwrap_or_default();
+    for (json, go) in [("status", "Status"), ("id", "ID"), ("from", "From"), ("scope", "Scope"), ("time", "Time"), ("timeNano", "TimeNano")] {
+        let v = m.remove(json).unwrap_or(if json.starts_with("time") { Value::from(0) } else { Value::from("") });
+        m.insert(go.to_string(), v);
+    }
+    Value::Object(m)
+}
+
 pub fn events(c: &Client, a: &EventsArgs) -> anyhow::Result<i32> {
     let f = api::Filters::from_args(&a.filter).map_err(anyhow::Error::msg)?;
     let path = url(
@@ -317,6 +329,7 @@ pub fn events(c: &Client, a: &EventsArgs) -> anyhow::Result<i32> {
         Some(f) if !f.is_empty() => Some(gotmpl::Template::parse(if f == "json" { "{{json .}}" } else { f }).map_err(|e| anyhow::anyhow!("{e}"))?),
         _ => None,
     };
+    let json_only = matches!(a.format.as_deref().map(str::trim), Some("json" | "{{json .}}"));
     let mut out = std::io::stdout();
     for line in resp.body().lines() {
         let line = line?;
@@ -325,7 +338,9 @@ pub fn events(c: &Client, a: &EventsArgs) -> anyhow::Result<i32> {
         }
         let ev: Value = serde_json::from_str(&line)?;
         let text = match &tmpl {
-            Some(t) => t.execute(&ev).map_err(|e| anyhow::anyhow!("{e}"))?,
+            // The message as sent, with its JSON names (`timeNano`, `status`, ...).
+            Some(_) if json_only => line.trim().to_string(),
+            Some(t) => t.execute(&go_fields(&ev)).map_err(|e| anyhow::anyhow!("{e}"))?,
             None => {
                 let attrs = ev["Actor"]["Attributes"]
                     .as_object()
