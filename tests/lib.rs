@@ -123,6 +123,9 @@ impl Daemon {
             .arg("--cgroup-parent")
             .arg(&self.cgroup_parent)
             .args(&self.flags)
+            // `--userns-remap` reads and extends these, never the host's /etc/subuid.
+            .env("BERTH_SUBUID", self.dir.path().join("subuid"))
+            .env("BERTH_SUBGID", self.dir.path().join("subgid"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)

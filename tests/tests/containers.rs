@@ -163,6 +163,40 @@ fn another_oci_runtime_runs_the_same_bundle() {
 }
 
 #[test]
+fn userns_remap_runs_containers_as_unprivileged_host_users() {
+    let d = Daemon::start_with(&["--userns-remap", "default"]);
+    d.import_busybox("busybox");
+    // `default` gave the user dockremap a range, as dockerd does.
+    let subuid = std::fs::read_to_string(d.dir.path().join("subuid")).unwrap();
+    assert_eq!(subuid, "dockremap:100000:65536\n");
+    assert!(d.docker(&["info", "--format", "{{.SecurityOptions}}"]).ok().contains("name=userns"));
+    // Root in the container is 100000 outside; the image's files (shared with other
+    // containers, not copied) look root-owned inside, and root can write anywhere.
+    let id = d.docker(&["run", "-d", "busybox", "sh", "-c", "touch /made-by-root /etc/also; exec sleep 300"]).ok().trim().to_string();
+    let out = d.docker(&["exec", &id, "sh", "-c", "cat /proc/self/uid_map | tr -s ' '; id -u; stat -c %u /bin/sh /etc/hosts; echo x >> /etc/hosts && echo hosts-writable"]).ok().to_string();
+    assert_eq!(out, " 0 100000 65536\n0\n0\n0\nhosts-writable\n");
+    let pid = d.docker(&["inspect", "-f", "{{.State.Pid}}", &id]).ok().trim().to_string();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(status.lines().any(|l| l.starts_with("Uid:") && l.contains("100000")), "{status}");
+    let made = d.data_root().join("containers").join(&id).join("diff/made-by-root");
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&made).unwrap()), 100000);
+    // exec'd processes, users and the default security stay as without remapping.
+    let out = d.docker(&["exec", "-u", "nobody", &id, "sh", "-c", "id -u; grep -E '^(CapEff|Seccomp):' /proc/self/status"]).ok().to_string();
+    assert_eq!(out, "65534\nCapEff:\t0000000000000000\nSeccomp:\t2\n");
+    d.docker(&["rm", "-f", &id]).ok();
+    // Opting out, and what cannot be combined with remapping.
+    let out = d.docker(&["run", "--rm", "--userns", "host", "busybox", "sh", "-c", "cat /proc/self/uid_map | tr -s ' '"]).ok().to_string();
+    assert_eq!(out, " 0 0 4294967295\n");
+    let r = d.docker(&["run", "--rm", "--privileged", "busybox", "true"]);
+    assert!(r.stderr.contains("privileged mode is incompatible with user namespaces"), "{}", r.stderr);
+    let r = d.docker(&["run", "--rm", "--network", "host", "busybox", "true"]);
+    assert!(r.stderr.contains("cannot share the host's network namespace"), "{}", r.stderr);
+    assert_eq!(d.docker(&["ps", "-aq"]).ok(), "");
+    assert!(mounts_under(d.dir.path()).is_empty(), "{:?}", mounts_under(d.dir.path()));
+    assert!(cgroups_left(&d.cgroup_parent).is_empty(), "{:?}", cgroups_left(&d.cgroup_parent));
+}
+
+#[test]
 fn detached_containers_go_through_their_lifecycle() {
     let d = daemon_with_busybox();
     let id = d

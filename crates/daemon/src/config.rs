@@ -55,6 +55,10 @@ pub struct Flags {
     /// Parent cgroup for all containers
     #[arg(long)]
     pub cgroup_parent: Option<String>,
+    /// Run containers in user namespaces mapped to this user's subordinate IDs
+    /// (default, user[:group], uid[:gid])
+    #[arg(long = "userns-remap")]
+    pub userns_remap: Option<String>,
     /// Print version information and quit
     #[arg(short = 'v', long)]
     pub version: bool,
@@ -91,6 +95,8 @@ pub struct Config {
     pub group: String,
     /// Parent cgroup of containers.
     pub cgroup_parent: String,
+    /// `--userns-remap`.
+    pub userns_remap: Option<String>,
     /// The whole file, for keys later parts of the engine read (runtimes, log options).
     pub file: Map<String, Value>,
 }
@@ -98,7 +104,7 @@ pub struct Config {
 /// dockerd keys berthd accepts in daemon.json but does not act on yet.
 const ACCEPTED_KEYS: &[&str] = &[
     "log-driver", "log-opts", "storage-driver", "storage-opts", "live-restore", "iptables", "ip6tables", "ip-forward",
-    "ip-masq", "userns-remap", "default-runtime", "runtimes", "features", "builder", "dns", "dns-search", "dns-opts",
+    "ip-masq", "default-runtime", "runtimes", "features", "builder", "dns", "dns-search", "dns-opts",
     "mtu", "max-concurrent-downloads", "max-concurrent-uploads", "max-download-attempts", "shutdown-timeout",
     "experimental", "default-ulimits", "ipv6", "fixed-cidr", "fixed-cidr-v6", "default-shm-size",
     "seccomp-profile", "no-new-privileges", "init", "init-path", "icc", "userland-proxy", "containerd", "exec-opts",
@@ -125,6 +131,7 @@ fn flag_values(f: &Flags) -> Vec<(&'static str, Option<Value>)> {
         ("labels", list(&f.labels)),
         ("group", f.group.clone().map(Value::from)),
         ("cgroup-parent", f.cgroup_parent.clone().map(Value::from)),
+        ("userns-remap", f.userns_remap.clone().map(Value::from)),
     ]
 }
 
@@ -228,6 +235,7 @@ impl Config {
             labels: l("labels")?,
             group: s("group")?.unwrap_or_else(|| "berth".into()),
             cgroup_parent: s("cgroup-parent")?.unwrap_or_else(|| "/berth".into()),
+            userns_remap: s("userns-remap")?.filter(|v| !v.is_empty()),
             file,
         })
     }

@@ -88,13 +88,37 @@ fn bind(path: &Path, group: &str) -> Result<std::os::unix::net::UnixListener> {
     Ok(l)
 }
 
+/// Resolves `--userns-remap` from /etc/passwd, /etc/group, /etc/subuid and /etc/subgid
+/// (`BERTH_SUBUID`/`BERTH_SUBGID` name other files). For `default`, like dockerd, the user
+/// `dockremap` gets a range of 65536 IDs if it has none.
+fn userns_remap(setting: &str) -> Result<runtime::userns::Remap> {
+    let subuid = std::env::var_os("BERTH_SUBUID").map_or_else(|| PathBuf::from("/etc/subuid"), PathBuf::from);
+    let subgid = std::env::var_os("BERTH_SUBGID").map_or_else(|| PathBuf::from("/etc/subgid"), PathBuf::from);
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    let (passwd, group) = (read("/etc/passwd".as_ref()), read("/etc/group".as_ref()));
+    if setting.trim() == "default" {
+        for file in [&subuid, &subgid] {
+            let text = read(file);
+            if runtime::userns::ranges(&text, &["dockremap"]).is_empty() {
+                let line = format!("dockremap:{}:65536\n", runtime::userns::free_start(&text, 65536));
+                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(file).with_context(|| format!("open {}", file.display()))?;
+                std::io::Write::write_all(&mut f, line.as_bytes()).with_context(|| format!("write {}", file.display()))?;
+            }
+        }
+    }
+    runtime::userns::resolve(setting, &passwd, &group, &read(&subuid), &read(&subgid)).map_err(anyhow::Error::msg)
+}
+
 fn run(flags: Flags) -> Result<()> {
     let cfg = Config::load(&flags)?;
     LOG_LEVEL.store(level_num(&cfg.log_level), std::sync::atomic::Ordering::Relaxed);
     for d in [&cfg.data_root, &cfg.exec_root] {
         std::fs::create_dir_all(d).with_context(|| format!("create {}", d.display()))?;
     }
-    std::fs::set_permissions(&cfg.data_root, std::fs::Permissions::from_mode(0o710))?;
+    // Remapped roots must be able to pass through the data root to their root filesystems
+    // (as with dockerd: 0711 then, 0710 otherwise).
+    let mode = if cfg.userns_remap.is_some() { 0o711 } else { 0o710 };
+    std::fs::set_permissions(&cfg.data_root, std::fs::Permissions::from_mode(mode))?;
     write_pidfile(&cfg.pidfile)?;
     let engine_cfg = engine::Config {
         data_root: cfg.data_root.clone(),
@@ -108,6 +132,7 @@ fn run(flags: Flags) -> Result<()> {
         default_address_pools: cfg.default_address_pools.clone(),
         daemon_json: cfg.file.clone(),
         cgroup_parent: cfg.cgroup_parent.clone(),
+        userns_remap: cfg.userns_remap.as_deref().map(userns_remap).transpose()?,
     };
     let (engine, recovery) = engine::Engine::open(engine_cfg).context("opening the data root")?;
     if recovery != store::Recovery::default() {

@@ -43,6 +43,9 @@ pub struct Config {
     pub daemon_json: serde_json::Map<String, serde_json::Value>,
     /// Parent cgroup of containers without `--cgroup-parent` (`/berth`).
     pub cgroup_parent: String,
+    /// `--userns-remap`: containers run in a user namespace with these mappings (unless
+    /// `--userns host`).
+    pub userns_remap: Option<runtime::userns::Remap>,
 }
 
 /// The engine.

@@ -149,7 +149,7 @@ impl Engine {
             "ContainerdCommit": {"ID": ""},
             "RuncCommit": {"ID": ""},
             "InitCommit": {"ID": ""},
-            "SecurityOptions": ["name=seccomp,profile=builtin", format!("name=cgroupns")],
+            "SecurityOptions": (["name=seccomp,profile=builtin", "name=cgroupns"].into_iter().map(String::from).chain(self.config.userns_remap.is_some().then(|| "name=userns".to_string())).collect::<Vec<_>>()),
             "Warnings": [],
         }))
     }

@@ -7,7 +7,9 @@
 use clap::{Parser, Subcommand};
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container;
-use libcontainer::oci_spec::runtime::LinuxSeccomp;
+use libcontainer::oci_spec::runtime::{LinuxSeccomp, Process, Spec};
+use libcontainer::workload::default::DefaultExecutor;
+use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use libcontainer::signal::Signal;
 use libcontainer::syscall::syscall::SyscallType;
 use std::path::PathBuf;
@@ -186,8 +188,11 @@ fn run(cli: Cli) -> Result<(), String> {
         },
         Cmd::Exec { process, pid_file, console_socket, detach, id } => {
             let args0 = first_arg(&process, &[]);
-            exec_seccomp(&container(&cli.root, &id)?)?;
+            let c = container(&cli.root, &id)?;
+            exec_seccomp(&c)?;
+            let (process, executor) = userns_exec(&c, &process)?;
             let pid = ContainerBuilder::new(id, syscall)
+                .with_executor(executor)
                 .with_root_path(&cli.root)
                 .map_err(|e| e.to_string())?
                 .with_pid_file(pid_file)
@@ -258,6 +263,82 @@ fn exec_seccomp(c: &Container) -> Result<(), String> {
     }
     let filter: LinuxSeccomp = serde_json::from_value(seccomp).map_err(|e| format!("{}: linux.seccomp: {e}", path.display()))?;
     libcontainer::seccomp::initialize_seccomp(&filter).map_err(|e| format!("loading the container's seccomp filter: {e}"))?;
+    Ok(())
+}
+
+/// libcontainer 0.7 does not put exec'd processes in the container's user namespace
+/// (they would run as the host's root). For a container with one, the process joins the
+/// container's namespaces as root with every capability, and then [`JoinUserns`] enters
+/// the user namespace and becomes the requested user with the requested capabilities,
+/// just before exec. Returns the process file to hand libcontainer and the executor.
+fn userns_exec(c: &Container, process: &std::path::Path) -> Result<(PathBuf, JoinUserns), String> {
+    let path = c.bundle().join("config.json");
+    let spec: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let has_userns = spec.pointer("/linux/namespaces").and_then(|n| n.as_array()).is_some_and(|n| n.iter().any(|n| n["type"] == "user"));
+    if !has_userns {
+        return Ok((process.to_path_buf(), JoinUserns(None)));
+    }
+    let mut p: serde_json::Value = serde_json::from_slice(&std::fs::read(process).map_err(|e| format!("{}: {e}", process.display()))?)
+        .map_err(|e| format!("{}: {e}", process.display()))?;
+    let want: Process = serde_json::from_value(p.clone()).map_err(|e| format!("{}: {e}", process.display()))?;
+    let all = runtime::caps::host_bounding();
+    p["user"] = serde_json::json!({"uid": 0, "gid": 0});
+    p["capabilities"] = serde_json::json!({"bounding": all, "effective": all, "permitted": all});
+    if let Some(o) = p.as_object_mut() {
+        o.remove("noNewPrivileges");
+    }
+    let joined = process.with_extension("userns.json");
+    std::fs::write(&joined, serde_json::to_vec(&p).map_err(|e| e.to_string())?).map_err(|e| format!("{}: {e}", joined.display()))?;
+    Ok((joined, JoinUserns(Some(want))))
+}
+
+/// The executor of [`userns_exec`]: with a process to become, enters the user namespace
+/// of the container's PID 1 first; otherwise libcontainer's default.
+#[derive(Clone)]
+struct JoinUserns(Option<Process>);
+
+impl Executor for JoinUserns {
+    fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
+        if let Some(want) = &self.0 {
+            join_userns(want).map_err(ExecutorError::Other)?;
+        }
+        DefaultExecutor {}.exec(spec)
+    }
+
+    fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
+        DefaultExecutor {}.validate(spec)
+    }
+}
+
+/// In the exec'd process (single-threaded, in the container's mount and PID namespaces,
+/// root with every capability): joins PID 1's user namespace, then sets groups, IDs,
+/// capabilities and no_new_privs as the process asks.
+fn join_userns(want: &Process) -> Result<(), String> {
+    let ns = std::fs::File::open("/proc/1/ns/user").map_err(|e| format!("open the container's user namespace: {e}"))?;
+    let u = want.user();
+    let groups: Vec<libc::gid_t> = u.additional_gids().clone().unwrap_or_default();
+    // SAFETY: plain system calls on valid arguments in a single-threaded process.
+    unsafe {
+        if libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWUSER) != 0 {
+            return Err(format!("join the container's user namespace: {}", std::io::Error::last_os_error()));
+        }
+        libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0);
+        if libc::setgroups(groups.len(), groups.as_ptr()) != 0 {
+            return Err(format!("setgroups: {}", std::io::Error::last_os_error()));
+        }
+        if libc::setresgid(u.gid(), u.gid(), u.gid()) != 0 || libc::setresuid(u.uid(), u.uid(), u.uid()) != 0 {
+            return Err(format!("become {}:{}: {}", u.uid(), u.gid(), std::io::Error::last_os_error()));
+        }
+    }
+    let none = Default::default();
+    let caps = want.capabilities().clone().unwrap_or(none);
+    libcontainer::capabilities::drop_privileges(&caps, libcontainer::syscall::syscall::create_syscall().as_ref())
+        .map_err(|e| format!("set capabilities: {e}"))?;
+    if want.no_new_privileges() == Some(true) {
+        // SAFETY: a plain prctl.
+        unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    }
     Ok(())
 }
 

@@ -88,6 +88,8 @@ pub struct SpecInput {
     pub devices: Vec<Device>,
     /// An init binary to mount at `/sbin/docker-init` and run as PID 1 (`--init`).
     pub init: Option<PathBuf>,
+    /// A user namespace with these mappings (`--userns-remap`); `None`: the host's.
+    pub userns: Option<crate::userns::Remap>,
 }
 
 /// A spec that cannot be built from the config.
@@ -364,6 +366,14 @@ pub fn build(i: &SpecInput) -> Result<Value, SpecError> {
         "cgroupsPath": i.cgroup_path,
         "devices": devices,
     });
+    if let Some(r) = &i.userns {
+        let maps = |m: &[crate::userns::IdMap]| -> Value {
+            m.iter().map(|r| json!({"containerID": r.container, "hostID": r.host, "size": r.size})).collect()
+        };
+        linux["namespaces"].as_array_mut().expect("array").push(json!({"type": "user"}));
+        linux["uidMappings"] = maps(&r.uids);
+        linux["gidMappings"] = maps(&r.gids);
+    }
     if !privileged {
         linux["maskedPaths"] = json!(h.masked_paths.clone().unwrap_or_else(|| MASKED_PATHS.iter().map(|s| s.to_string()).collect()));
         linux["readonlyPaths"] = json!(h.readonly_paths.clone().unwrap_or_else(|| READONLY_PATHS.iter().map(|s| s.to_string()).collect()));
@@ -503,7 +513,19 @@ mod tests {
             cgroup_path: "/berth/abc".into(),
             devices: vec![],
             init: None,
+            userns: None,
         }
+    }
+
+    #[test]
+    fn a_remap_adds_a_user_namespace_with_its_mappings() {
+        let mut i = input();
+        let m = |host| vec![crate::userns::IdMap { container: 0, host, size: 65536 }];
+        i.userns = Some(crate::userns::Remap { user: "u".into(), group: "g".into(), uids: m(100000), gids: m(200000) });
+        let s = build(&i).unwrap();
+        assert!(s["linux"]["namespaces"].as_array().unwrap().contains(&json!({"type": "user"})));
+        assert_eq!(s["linux"]["uidMappings"], json!([{"containerID": 0, "hostID": 100000, "size": 65536}]));
+        assert_eq!(s["linux"]["gidMappings"][0]["hostID"], 200000);
     }
 
     #[test]

@@ -299,6 +299,11 @@ impl Store {
         Ok(Mount::overlay(&self.layers_root(), &lowers, upper, work))
     }
 
+    /// The unpacked directories of `top`'s chain, top first (for idmapped mounts of them).
+    pub fn lower_dirs(&self, top: &Digest) -> Result<Vec<std::path::PathBuf>, Error> {
+        Ok(self.layer_chain(top)?.iter().rev().map(|(_, rec)| self.layers_root().join("l").join(&rec.link)).collect())
+    }
+
     /// Every layer record.
     pub fn layers(&self) -> Result<Vec<(Digest, LayerRecord)>, Error> {
         meta::all::<LayerRecord>(&self.db, meta::LAYERS, "layer")?

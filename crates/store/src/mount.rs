@@ -98,3 +98,98 @@ pub fn unmount(target: &Path) -> Result<(), Error> {
         Err(e) => Err(Error::io(format!("unmount {}", target.display()), e.into())),
     }
 }
+
+/// A user namespace with these `uid_map`/`gid_map` contents, as a file descriptor (for
+/// idmapped mounts). A child process creates it and exits once it is opened.
+pub fn userns_fd(uid_map: &str, gid_map: &str) -> Result<std::os::fd::OwnedFd, Error> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: plain pipe/fork/unshare/read/_exit; between fork and _exit the child makes
+    // only raw system calls on memory prepared before the fork.
+    unsafe {
+        if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+            return Err(Error::io("pipe", std::io::Error::last_os_error()));
+        }
+        let (r, w) = (fds[0], fds[1]);
+        let pid = libc::fork();
+        if pid < 0 {
+            libc::close(r);
+            libc::close(w);
+            return Err(Error::io("fork for a user namespace", std::io::Error::last_os_error()));
+        }
+        if pid == 0 {
+            libc::close(w);
+            let ok = libc::unshare(libc::CLONE_NEWUSER) == 0;
+            let mut b = 0u8;
+            // Wait until the parent has what it needs (it closes its end).
+            libc::read(r, (&mut b as *mut u8).cast(), 1);
+            libc::_exit(if ok { 0 } else { 1 });
+        }
+        libc::close(r);
+        let w = std::os::fd::OwnedFd::from_raw_fd(w);
+        let result = (|| {
+            // The child's unshare must have happened before the maps are written: its
+            // user namespace differs from ours once it has.
+            let ours = std::fs::read_link("/proc/self/ns/user").map_err(|e| Error::io("read /proc/self/ns/user", e))?;
+            let theirs = format!("/proc/{pid}/ns/user");
+            let mut tries = 0;
+            while std::fs::read_link(&theirs).map_err(|e| Error::io(theirs.clone(), e))? == ours {
+                tries += 1;
+                if tries > 2000 {
+                    return Err(Error::invalid("the user namespace helper did not start"));
+                }
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+            std::fs::write(format!("/proc/{pid}/uid_map"), uid_map).map_err(|e| Error::io("write uid_map", e))?;
+            std::fs::write(format!("/proc/{pid}/gid_map"), gid_map).map_err(|e| Error::io("write gid_map", e))?;
+            let f = std::fs::File::open(&theirs).map_err(|e| Error::io(theirs.clone(), e))?;
+            Ok(std::os::fd::OwnedFd::from(f))
+        })();
+        drop(w);
+        let mut status = 0;
+        while libc::waitpid(pid, &mut status, 0) < 0 && *libc::__errno_location() == libc::EINTR {}
+        result
+    }
+}
+
+/// Bind-mounts `src` on `dst` with its IDs shifted by the user namespace `userns` (an
+/// idmapped mount: a file owned by 0 shows as the namespace's root on the host). The
+/// kernel needs 5.12 or later and a filesystem that supports it (ext4, xfs, btrfs, tmpfs).
+pub fn idmapped_bind(src: &Path, dst: &Path, userns: std::os::fd::BorrowedFd<'_>) -> Result<(), Error> {
+    use std::os::fd::AsRawFd;
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
+    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(|_| Error::invalid("NUL byte in a path"));
+    let (s, d) = (c(src)?, c(dst)?);
+    let empty = CString::default();
+    // SAFETY: the system calls get valid NUL-terminated strings and a properly laid out
+    // `struct mount_attr`; the tree descriptor is closed on every path.
+    unsafe {
+        let tree = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, s.as_ptr(), OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint) as libc::c_int;
+        if tree < 0 {
+            return Err(Error::io(format!("open_tree {}", src.display()), std::io::Error::last_os_error()));
+        }
+        let attr = MountAttr { attr_set: MOUNT_ATTR_IDMAP, attr_clr: 0, propagation: 0, userns_fd: userns.as_raw_fd() as u64 };
+        let r = libc::syscall(libc::SYS_mount_setattr, tree, empty.as_ptr(), libc::AT_EMPTY_PATH, &attr as *const MountAttr, std::mem::size_of::<MountAttr>());
+        if r != 0 {
+            let e = std::io::Error::last_os_error();
+            libc::close(tree);
+            return Err(Error::io(format!("idmapping {} (does its filesystem support idmapped mounts?)", src.display()), e));
+        }
+        let r = libc::syscall(libc::SYS_move_mount, tree, empty.as_ptr(), libc::AT_FDCWD, d.as_ptr(), MOVE_MOUNT_F_EMPTY_PATH);
+        let e = std::io::Error::last_os_error();
+        libc::close(tree);
+        if r != 0 {
+            return Err(Error::io(format!("mount {} on {}", src.display(), dst.display()), e));
+        }
+    }
+    Ok(())
+}

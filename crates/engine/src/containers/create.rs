@@ -203,6 +203,18 @@ impl Engine {
             },
         };
         validate_host_config(&req.host_config)?;
+        if self.config.userns_remap.is_some() && req.host_config.userns_mode != "host" {
+            let h = &req.host_config;
+            if h.privileged {
+                return Err(Error::invalid("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode"));
+            }
+            if h.network_mode == "host" {
+                return Err(Error::invalid("cannot share the host's network namespace when user namespaces are enabled"));
+            }
+            if h.pid_mode == "host" {
+                return Err(Error::invalid("cannot share the host PID namespace when user namespaces are enabled"));
+            }
+        }
         let image_id = self.resolve_image(&image_name)?;
         let image_rec = self.store.image(&image_id)?.ok_or_else(|| Error::not_found(format!("No such image: {image_name}")))?;
         let image_cfg = crate::images::parse_config(&image_id, &self.store.config(&image_id)?)?;

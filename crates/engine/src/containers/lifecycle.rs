@@ -270,7 +270,7 @@ impl Engine {
     fn fail_start(&self, c: &Arc<Ctr>, msg: &str) {
         let id = c.rec().id.clone();
         let paths = self.paths(&id);
-        let _ = store::mount::unmount(&paths.merged());
+        unmount_rootfs(&paths);
         let _ = std::fs::remove_dir_all(&paths.state);
         let code = if msg.contains("executable file not found") || msg.contains("no such file or directory") {
             127
@@ -305,7 +305,7 @@ impl Engine {
     fn launch(&self, rec: &ContainerRecord) -> Result<i64> {
         let paths = self.paths(&rec.id);
         let merged = paths.merged();
-        let _ = store::mount::unmount(&merged);
+        unmount_rootfs(&paths);
         let _ = std::fs::remove_dir_all(&paths.state);
         std::fs::create_dir_all(&paths.state).map_err(|e| Error::internal(format!("create {}: {e}", paths.state.display())))?;
         let image = store::Digest::parse(&rec.image_id)?;
@@ -315,13 +315,46 @@ impl Engine {
             // The image may be gone (rmi -f); the container's hold kept its layers.
             None => self.store.records("layerhold")?.into_iter().find(|(k, _)| *k == rec.id).and_then(|(_, v)| store::Digest::parse(&String::from_utf8_lossy(&v)).ok()),
         };
-        let mount = self.store.overlay_mount(top.as_ref(), &paths.upper(), &paths.work())?;
-        mount.mount(&merged).map_err(|e| Error::internal(format!("mounting the container's root filesystem: {e}")))?;
+        let mut mount = self.store.overlay_mount(top.as_ref(), &paths.upper(), &paths.work())?;
+        if let (Some(remap), Some(top)) = (self.remap(rec), top.as_ref()) {
+            mount = self.idmapped_lowers(remap, top, &paths).inspect_err(|_| unmount_rootfs(&paths))?;
+        }
+        mount.mount(&merged).map_err(|e| {
+            unmount_rootfs(&paths);
+            Error::internal(format!("mounting the container's root filesystem: {e}"))
+        })?;
         let result = self.write_bundle_and_spawn(rec, &paths);
         if result.is_err() {
-            let _ = store::mount::unmount(&merged);
+            unmount_rootfs(&paths);
         }
         result
+    }
+
+    /// The user-namespace mapping a container runs with: the daemon's `--userns-remap`,
+    /// unless the container asked for `--userns host`.
+    pub(crate) fn remap(&self, rec: &ContainerRecord) -> Option<&runtime::userns::Remap> {
+        self.config.userns_remap.as_ref().filter(|_| rec.host_config.userns_mode != "host")
+    }
+
+    /// For a remapped container: each image layer bind-mounted, idmapped to the
+    /// container's user namespace, under `<container>/m/<n>` (no copy of any layer: a file
+    /// owned by 0 in the image shows as the container's root), and the writable layer
+    /// owned by that root. Returns the overlay mount over those.
+    fn idmapped_lowers(&self, remap: &runtime::userns::Remap, top: &store::Digest, paths: &super::Paths) -> Result<store::mount::Mount> {
+        let userns = store::mount::userns_fd(&remap.uid_map(), &remap.gid_map())?;
+        let base = paths.dir.join("m");
+        let mut lowers = Vec::new();
+        for (n, dir) in self.store.lower_dirs(top)?.iter().enumerate() {
+            let at = base.join(n.to_string());
+            std::fs::create_dir_all(&at).map_err(|e| Error::internal(format!("create {}: {e}", at.display())))?;
+            store::mount::idmapped_bind(dir, &at, std::os::fd::AsFd::as_fd(&userns))?;
+            lowers.push(format!("m/{n}"));
+        }
+        for d in [paths.upper(), paths.work()] {
+            std::os::unix::fs::lchown(&d, Some(remap.root_uid()), Some(remap.root_gid()))
+                .map_err(|e| Error::internal(format!("chown {}: {e}", d.display())))?;
+        }
+        Ok(store::mount::Mount::overlay(&paths.dir, &lowers, &paths.upper(), &paths.work()))
     }
 
     fn write_bundle_and_spawn(&self, rec: &ContainerRecord, paths: &super::Paths) -> Result<i64> {
@@ -346,6 +379,12 @@ impl Engine {
         let mut env = c.env.clone().unwrap_or_default();
         complete_env(&mut env, (uts != Ns::Host).then(|| c.hostname.clone().unwrap_or_default()).as_deref(), c.tty == Some(true), &user.home);
         let etc = self.etc_files(rec, &paths.dir, net == Ns::Host)?;
+        if let Some(r) = self.remap(rec) {
+            // The container's root may edit them, as with Docker.
+            for (_, f) in &etc {
+                let _ = std::os::unix::fs::lchown(f, Some(r.root_uid()), Some(r.root_gid()));
+            }
+        }
         let sec = security(h, &self.config.daemon_json)?;
         let caps_wanted = runtime::caps::compute(h.privileged, h.cap_add.as_deref().unwrap_or(&[]), h.cap_drop.as_deref().unwrap_or(&[])).map_err(Error::invalid)?;
         let bounding = runtime::caps::host_bounding();
@@ -395,6 +434,7 @@ impl Engine {
             etc_files: etc,
             cgroup_path: cgroup_path.clone(),
             devices,
+            userns: self.remap(rec).cloned(),
             init: if h.init.unwrap_or_else(|| self.config.daemon_json.get("init").and_then(|v| v.as_bool()).unwrap_or(false)) {
                 Some(self.init_binary()?)
             } else {
@@ -469,7 +509,7 @@ impl Engine {
     fn handle_exit(&self, c: &Arc<Ctr>, exit: shim::Exit) {
         let rec = c.rec().clone();
         let paths = self.paths(&rec.id);
-        let _ = store::mount::unmount(&paths.merged());
+        unmount_rootfs(&paths);
         let _ = std::fs::remove_dir_all(&paths.state);
         let policy = rec.host_config.restart_policy.clone();
         let ran_for = api::time::parse_rfc3339(&rec.state.started_at).map_or(0, |(s, _)| api::time::now_nanos() / 1_000_000_000 - s);
@@ -812,7 +852,7 @@ impl Engine {
         }
         self.update(&c, |r| r.state.status = "removing".into())?;
         let paths = self.paths(&rec.id);
-        let _ = store::mount::unmount(&paths.merged());
+        unmount_rootfs(&paths);
         let mut errs = Vec::new();
         if let Err(e) = std::fs::remove_dir_all(&paths.dir) {
             if e.kind() != std::io::ErrorKind::NotFound {
@@ -931,6 +971,19 @@ pub(crate) fn complete_env(env: &mut Vec<String>, hostname: Option<&str>, tty: b
     }
     if !has(env, "HOME") {
         env.push(format!("HOME={}", if home.is_empty() { "/" } else { home }));
+    }
+}
+
+/// Unmounts a container's root filesystem and, for a remapped one, its idmapped layers.
+pub(crate) fn unmount_rootfs(paths: &super::Paths) {
+    let _ = store::mount::unmount(&paths.merged());
+    let base = paths.dir.join("m");
+    if let Ok(entries) = std::fs::read_dir(&base) {
+        for e in entries.flatten() {
+            let _ = store::mount::unmount(&e.path());
+            let _ = std::fs::remove_dir(e.path());
+        }
+        let _ = std::fs::remove_dir(&base);
     }
 }
 
