@@ -63,6 +63,8 @@ pub struct Engine {
     execs: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<containers::ExecEntry>>>,
     /// This engine, for threads it starts.
     me: std::sync::OnceLock<std::sync::Weak<Engine>>,
+    /// The thread watching running containers for their exits (started on first use).
+    monitor: std::sync::OnceLock<std::sync::Arc<containers::monitor::Monitor>>,
 }
 
 impl Engine {
@@ -84,6 +86,7 @@ impl Engine {
             name_lock: Default::default(),
             execs: Default::default(),
             me: Default::default(),
+            monitor: Default::default(),
         });
         let _ = engine.me.set(std::sync::Arc::downgrade(&engine));
         engine.load_containers()?;

@@ -4,10 +4,12 @@
 //! is what libcontainer (it clones the calling process) needs. Errors go to stderr; the
 //! exit status is non-zero on failure.
 
+mod filter;
+
 use clap::{Parser, Subcommand};
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::Container;
-use libcontainer::oci_spec::runtime::{LinuxSeccomp, Process, Spec};
+use libcontainer::oci_spec::runtime::Spec;
 use libcontainer::workload::default::DefaultExecutor;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use libcontainer::signal::Signal;
@@ -148,8 +150,9 @@ fn run(cli: Cli) -> Result<(), String> {
     match cli.cmd {
         Cmd::Create { bundle, pid_file, console_socket, no_pivot, preserve_fds, id } => {
             let args0 = first_arg(&bundle.join("config.json"), &["process"]);
-            let bundle = libcontainer_bundle(&bundle)?;
+            let (bundle, finish) = prepare_create(&bundle, &cli.root)?;
             ContainerBuilder::new(id.clone(), syscall)
+                .with_executor(finish)
                 .with_root_path(&cli.root)
                 .map_err(|e| e.to_string())?
                 .with_pid_file(pid_file)
@@ -189,8 +192,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Cmd::Exec { process, pid_file, console_socket, detach, id } => {
             let args0 = first_arg(&process, &[]);
             let c = container(&cli.root, &id)?;
-            exec_seccomp(&c)?;
-            let (process, executor) = userns_exec(&c, &process)?;
+            let (process, executor) = prepare_exec(&c, &process, &cli.root)?;
             let pid = ContainerBuilder::new(id, syscall)
                 .with_executor(executor)
                 .with_root_path(&cli.root)
@@ -218,90 +220,97 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-/// The bundle to hand libcontainer: the given one, unless its seccomp filter has
-/// `SCMP_CMP_MASKED_EQ` conditions, which libcontainer 0.7 reads with `value` and
-/// `valueTwo` the other way round from runc and the runtime spec. Then a corrected copy
-/// of config.json (rootfs made absolute) goes to `<bundle>/berth-oci/`, which lives and
-/// dies with the bundle; libcontainer records that directory as the container's bundle,
-/// so `exec` sees the same filter.
-fn libcontainer_bundle(bundle: &std::path::Path) -> Result<PathBuf, String> {
-    let path = bundle.join("config.json");
-    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut spec: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let Some(seccomp) = spec.pointer_mut("/linux/seccomp") else { return Ok(bundle.to_path_buf()) };
-    let before = seccomp.clone();
-    runtime::seccomp::swap_masked_eq_operands(seccomp);
-    if *seccomp == before {
-        return Ok(bundle.to_path_buf());
+/// Where the spec's `linux.seccomp` is kept once taken out of the bundle handed to
+/// libcontainer (see [`prepare_create`]).
+const SECCOMP_FILE: &str = "seccomp.json";
+
+/// The process a container's payload must finally run as, with what it takes to get there.
+#[derive(Clone, Default)]
+struct Finish {
+    /// The process as the spec asks for it (user, groups, capabilities, no_new_privs);
+    /// `None`: libcontainer set all of it up itself.
+    want: Option<Wanted>,
+    /// Join the user namespace of the container's PID 1 first (exec into a container with
+    /// a user namespace: libcontainer 0.7 leaves exec'd processes in the host's).
+    join_userns: bool,
+    /// The seccomp filter to load.
+    filter: Option<filter::Program>,
+}
+
+/// Root with every capability the host allows, nothing else: what libcontainer leaves the
+/// process as when [`Finish`] does the rest.
+fn as_root_with_all_caps(process: &mut serde_json::Value) {
+    let all = runtime::caps::host_bounding();
+    process["user"] = serde_json::json!({"uid": 0, "gid": 0});
+    process["capabilities"] = serde_json::json!({"bounding": all, "effective": all, "permitted": all});
+    if let Some(o) = process.as_object_mut() {
+        o.remove("noNewPrivileges");
     }
+}
+
+fn read_json(path: &std::path::Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write_json(path: &std::path::Path, v: &serde_json::Value) -> Result<(), String> {
+    std::fs::write(path, serde_json::to_vec(v).map_err(|e| e.to_string())?).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// For `create`: with a seccomp filter, the bundle handed to libcontainer is a copy of the
+/// given one in `<bundle>/berth-oci/` (it lives and dies with the bundle) without the
+/// filter and with the process as root with every capability; the filter (compiled once,
+/// cached under `<root>/seccomp/`), the user and the capabilities are then applied by
+/// [`Finish`] just before exec — the order runc uses without no_new_privs. libcontainer
+/// compiling the filter itself would cost 15-20 ms per container.
+fn prepare_create(bundle: &std::path::Path, root: &std::path::Path) -> Result<(PathBuf, Finish), String> {
+    let mut spec = read_json(&bundle.join("config.json"))?;
+    let Some(seccomp) = spec.pointer_mut("/linux").and_then(|l| l.as_object_mut()).and_then(|l| l.remove("seccomp")) else {
+        return Ok((bundle.to_path_buf(), Finish::default()));
+    };
+    let program = filter::program(&seccomp, &root.join("seccomp"))?;
+    let want = Wanted::from_process(&spec["process"])?;
+    as_root_with_all_caps(&mut spec["process"]);
     let bundle = std::fs::canonicalize(bundle).map_err(|e| format!("{}: {e}", bundle.display()))?;
-    if let Some(root) = spec.pointer_mut("/root/path") {
-        let p = PathBuf::from(root.as_str().unwrap_or("rootfs"));
+    if let Some(rootfs) = spec.pointer_mut("/root/path") {
+        let p = PathBuf::from(rootfs.as_str().unwrap_or("rootfs"));
         if p.is_relative() {
-            *root = serde_json::Value::String(bundle.join(p).display().to_string());
+            *rootfs = serde_json::Value::String(bundle.join(p).display().to_string());
         }
     }
     let dir = bundle.join("berth-oci");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let out = serde_json::to_vec(&spec).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("config.json"), out).map_err(|e| format!("{}: {e}", dir.display()))?;
-    Ok(dir)
+    write_json(&dir.join(SECCOMP_FILE), &seccomp)?;
+    write_json(&dir.join("config.json"), &spec)?;
+    Ok((dir, Finish { want: Some(want), join_userns: false, filter: Some(program) }))
 }
 
-/// Puts this process under the container's seccomp filter before it joins the container,
-/// so the exec'd process inherits it: libcontainer 0.7 applies the filter only to a
-/// container's first process. The filter gains `setns` (joining the namespaces needs it,
-/// and the kernel still demands CAP_SYS_ADMIN over the target namespace); everything else
-/// the join does, the default profile allows.
-fn exec_seccomp(c: &Container) -> Result<(), String> {
-    let path = c.bundle().join("config.json");
-    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let spec: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let Some(mut seccomp) = spec.pointer("/linux/seccomp").cloned() else { return Ok(()) };
-    if let Some(rules) = seccomp.get_mut("syscalls").and_then(|r| r.as_array_mut()) {
-        rules.push(serde_json::json!({"names": ["setns"], "action": "SCMP_ACT_ALLOW"}));
+/// For `exec`: libcontainer 0.7 applies neither the container's seccomp filter nor its
+/// user namespace to exec'd processes. When the container has either, the process joins
+/// the container as root with every capability, and [`Finish`] does the rest.
+fn prepare_exec(c: &Container, process: &std::path::Path, root: &std::path::Path) -> Result<(PathBuf, Finish), String> {
+    let spec = read_json(&c.bundle().join("config.json"))?;
+    let userns = spec.pointer("/linux/namespaces").and_then(|n| n.as_array()).is_some_and(|n| n.iter().any(|n| n["type"] == "user"));
+    let seccomp = match c.bundle().join(SECCOMP_FILE) {
+        f if f.exists() => Some(read_json(&f)?),
+        _ => spec.pointer("/linux/seccomp").cloned(),
+    };
+    if !userns && seccomp.is_none() {
+        return Ok((process.to_path_buf(), Finish::default()));
     }
-    let filter: LinuxSeccomp = serde_json::from_value(seccomp).map_err(|e| format!("{}: linux.seccomp: {e}", path.display()))?;
-    libcontainer::seccomp::initialize_seccomp(&filter).map_err(|e| format!("loading the container's seccomp filter: {e}"))?;
-    Ok(())
+    let filter = seccomp.map(|s| filter::program(&s, &root.join("seccomp"))).transpose()?;
+    let mut p = read_json(process)?;
+    let want = Wanted::from_process(&p)?;
+    as_root_with_all_caps(&mut p);
+    let joined = process.with_extension("berth-oci.json");
+    write_json(&joined, &p)?;
+    Ok((joined, Finish { want: Some(want), join_userns: userns, filter }))
 }
 
-/// libcontainer 0.7 does not put exec'd processes in the container's user namespace
-/// (they would run as the host's root). For a container with one, the process joins the
-/// container's namespaces as root with every capability, and then [`JoinUserns`] enters
-/// the user namespace and becomes the requested user with the requested capabilities,
-/// just before exec. Returns the process file to hand libcontainer and the executor.
-fn userns_exec(c: &Container, process: &std::path::Path) -> Result<(PathBuf, JoinUserns), String> {
-    let path = c.bundle().join("config.json");
-    let spec: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let has_userns = spec.pointer("/linux/namespaces").and_then(|n| n.as_array()).is_some_and(|n| n.iter().any(|n| n["type"] == "user"));
-    if !has_userns {
-        return Ok((process.to_path_buf(), JoinUserns(None)));
-    }
-    let mut p: serde_json::Value = serde_json::from_slice(&std::fs::read(process).map_err(|e| format!("{}: {e}", process.display()))?)
-        .map_err(|e| format!("{}: {e}", process.display()))?;
-    let want: Process = serde_json::from_value(p.clone()).map_err(|e| format!("{}: {e}", process.display()))?;
-    let all = runtime::caps::host_bounding();
-    p["user"] = serde_json::json!({"uid": 0, "gid": 0});
-    p["capabilities"] = serde_json::json!({"bounding": all, "effective": all, "permitted": all});
-    if let Some(o) = p.as_object_mut() {
-        o.remove("noNewPrivileges");
-    }
-    let joined = process.with_extension("userns.json");
-    std::fs::write(&joined, serde_json::to_vec(&p).map_err(|e| e.to_string())?).map_err(|e| format!("{}: {e}", joined.display()))?;
-    Ok((joined, JoinUserns(Some(want))))
-}
-
-/// The executor of [`userns_exec`]: with a process to become, enters the user namespace
-/// of the container's PID 1 first; otherwise libcontainer's default.
-#[derive(Clone)]
-struct JoinUserns(Option<Process>);
-
-impl Executor for JoinUserns {
+impl Executor for Finish {
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
-        if let Some(want) = &self.0 {
-            join_userns(want).map_err(ExecutorError::Other)?;
+        if let Some(want) = &self.want {
+            self.become_wanted(want).map_err(ExecutorError::Other)?;
         }
         DefaultExecutor {}.exec(spec)
     }
@@ -311,35 +320,110 @@ impl Executor for JoinUserns {
     }
 }
 
-/// In the exec'd process (single-threaded, in the container's mount and PID namespaces,
-/// root with every capability): joins PID 1's user namespace, then sets groups, IDs,
-/// capabilities and no_new_privs as the process asks.
-fn join_userns(want: &Process) -> Result<(), String> {
-    let ns = std::fs::File::open("/proc/1/ns/user").map_err(|e| format!("open the container's user namespace: {e}"))?;
-    let u = want.user();
-    let groups: Vec<libc::gid_t> = u.additional_gids().clone().unwrap_or_default();
-    // SAFETY: plain system calls on valid arguments in a single-threaded process.
-    unsafe {
-        if libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWUSER) != 0 {
-            return Err(format!("join the container's user namespace: {}", std::io::Error::last_os_error()));
-        }
-        libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0);
-        if libc::setgroups(groups.len(), groups.as_ptr()) != 0 {
-            return Err(format!("setgroups: {}", std::io::Error::last_os_error()));
-        }
-        if libc::setresgid(u.gid(), u.gid(), u.gid()) != 0 || libc::setresuid(u.uid(), u.uid(), u.uid()) != 0 {
-            return Err(format!("become {}:{}: {}", u.uid(), u.gid(), std::io::Error::last_os_error()));
-        }
+/// What [`Finish`] makes of the process: IDs, groups, capability sets (bit masks by
+/// capability number), no_new_privs.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Wanted {
+    uid: u32,
+    gid: u32,
+    groups: Vec<u32>,
+    bounding: u64,
+    effective: u64,
+    permitted: u64,
+    inheritable: u64,
+    ambient: u64,
+    no_new_privs: bool,
+}
+
+impl Wanted {
+    /// From an OCI `process` object.
+    fn from_process(p: &serde_json::Value) -> Result<Wanted, String> {
+        let id = |k: &str| p["user"][k].as_u64().unwrap_or(0) as u32;
+        let set = |k: &str| -> Result<u64, String> {
+            let mut bits = 0u64;
+            for c in p["capabilities"][k].as_array().into_iter().flatten() {
+                let name = c.as_str().unwrap_or("");
+                let n = runtime::caps::ALL.iter().position(|x| *x == name).ok_or_else(|| format!("unknown capability {name:?}"))?;
+                bits |= 1 << n;
+            }
+            Ok(bits)
+        };
+        Ok(Wanted {
+            uid: id("uid"),
+            gid: id("gid"),
+            groups: p["user"]["additionalGids"].as_array().into_iter().flatten().filter_map(|g| g.as_u64()).map(|g| g as u32).collect(),
+            bounding: set("bounding")?,
+            effective: set("effective")?,
+            permitted: set("permitted")?,
+            inheritable: set("inheritable")?,
+            ambient: set("ambient")?,
+            no_new_privs: p["noNewPrivileges"].as_bool().unwrap_or(false),
+        })
     }
-    let none = Default::default();
-    let caps = want.capabilities().clone().unwrap_or(none);
-    libcontainer::capabilities::drop_privileges(&caps, libcontainer::syscall::syscall::create_syscall().as_ref())
-        .map_err(|e| format!("set capabilities: {e}"))?;
-    if want.no_new_privileges() == Some(true) {
-        // SAFETY: a plain prctl.
-        unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+}
+
+impl Finish {
+    /// In the payload's process (single-threaded, in the container's namespaces, root
+    /// with every capability): user namespace, seccomp filter, bounding set, groups and
+    /// IDs (keeping the permitted set), capability sets, ambient set, no_new_privs — runc's
+    /// order without no_new_privs.
+    fn become_wanted(&self, w: &Wanted) -> Result<(), String> {
+        let err = |what: &str| format!("{what}: {}", std::io::Error::last_os_error());
+        if self.join_userns {
+            let ns = std::fs::File::open("/proc/1/ns/user").map_err(|e| format!("open the container's user namespace: {e}"))?;
+            // SAFETY: a plain setns on a valid descriptor in a single-threaded process.
+            if unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWUSER) } != 0 {
+                return Err(err("join the container's user namespace"));
+            }
+        }
+        if let Some(f) = &self.filter {
+            filter::load(f)?;
+        }
+        // SAFETY: plain system calls on valid arguments in a single-threaded process.
+        unsafe {
+            let last = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap").ok().and_then(|s| s.trim().parse::<u32>().ok()).unwrap_or(40);
+            for cap in 0..=last.min(63) {
+                if w.bounding & (1 << cap) == 0 && libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) != 0 {
+                    return Err(err("drop from the bounding set"));
+                }
+            }
+            libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0);
+            if libc::setgroups(w.groups.len(), w.groups.as_ptr()) != 0 {
+                return Err(err("setgroups"));
+            }
+            if libc::setresgid(w.gid, w.gid, w.gid) != 0 || libc::setresuid(w.uid, w.uid, w.uid) != 0 {
+                return Err(err(&format!("become {}:{}", w.uid, w.gid)));
+            }
+            libc::prctl(libc::PR_SET_KEEPCAPS, 0, 0, 0, 0);
+            #[repr(C)]
+            struct Header {
+                version: u32,
+                pid: i32,
+            }
+            #[repr(C)]
+            #[derive(Clone, Copy)]
+            struct Data {
+                effective: u32,
+                permitted: u32,
+                inheritable: u32,
+            }
+            let hdr = Header { version: 0x2008_0522, pid: 0 };
+            let half = |m: u64, i: u32| (m >> (32 * i)) as u32;
+            let data = [0, 1].map(|i| Data { effective: half(w.effective, i), permitted: half(w.permitted, i), inheritable: half(w.inheritable, i) });
+            if libc::syscall(libc::SYS_capset, &hdr as *const Header, data.as_ptr()) != 0 {
+                return Err(err("capset"));
+            }
+            for cap in 0..64u64 {
+                if w.ambient & (1 << cap) != 0 && libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong, cap, 0, 0) != 0 {
+                    return Err(err("raise an ambient capability"));
+                }
+            }
+            if w.no_new_privs && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                return Err(err("no_new_privs"));
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Reports an error like runc: a JSON line in the `--log` file when there is one (stderr
@@ -381,5 +465,26 @@ fn main() {
     if let Err(e) = run(cli) {
         report(log.as_deref(), &e);
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_wanted_process_comes_from_the_spec() {
+        let p = json!({"user": {"uid": 65534, "gid": 65534, "additionalGids": [10, 20]}, "noNewPrivileges": true,
+            "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"], "ambient": ["CAP_CHOWN"]}});
+        let w = Wanted::from_process(&p).unwrap();
+        assert_eq!(
+            w,
+            Wanted { uid: 65534, gid: 65534, groups: vec![10, 20], bounding: 0b10_0001, effective: 0b10_0000, permitted: 0b10_0000, inheritable: 0, ambient: 1, no_new_privs: true }
+        );
+        let mut root = p.clone();
+        as_root_with_all_caps(&mut root);
+        assert_eq!((root["user"]["uid"].as_u64(), root.get("noNewPrivileges")), (Some(0), None));
+        assert!(Wanted::from_process(&json!({"capabilities": {"bounding": ["CAP_NOPE"]}})).unwrap_err().contains("CAP_NOPE"));
     }
 }

@@ -64,14 +64,6 @@
 //! CAP_PERFMON, CAP_DAC_READ_SEARCH); architecture-specific syscalls only on their
 //! architecture. `io_uring_*`, keyring, `userfaultfd`, `kexec_*`, `swapon`, `pivot_root`
 //! and other host-global operations stay denied.
-//!
-//! # A note for runtimes
-//!
-//! The output follows runc's reading of `MASKED_EQ` (`value` is the mask, `valueTwo` the
-//! datum), which is what Docker-format profiles mean. youki's libcontainer 0.7 hands
-//! `valueTwo` to libseccomp as the mask instead, which turns the `clone` condition into
-//! "always allowed"; a runtime on libcontainer should swap the two fields of `MASKED_EQ`
-//! conditions before loading the filter (see [`swap_masked_eq_operands`]).
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -183,27 +175,6 @@ pub fn to_oci(profile: &str, caps: &[String], arch: &str, kernel: (u32, u32)) ->
     out.insert("syscalls".into(), Value::Array(merged.into_json()));
 
     Ok(Value::Object(out))
-}
-
-/// Swaps `value` and `valueTwo` of every `SCMP_CMP_MASKED_EQ` condition in an OCI
-/// `linux.seccomp` object, for runtimes built on youki's libcontainer 0.7, which passes
-/// `valueTwo` to libseccomp as the mask where runc (and the Docker profile format) use
-/// `value`. Without the swap the default profile's `clone` rule would allow every flag.
-pub fn swap_masked_eq_operands(seccomp: &mut Value) {
-    let Some(rules) = seccomp.get_mut("syscalls").and_then(Value::as_array_mut) else { return };
-    for rule in rules {
-        let Some(args) = rule.get_mut("args").and_then(Value::as_array_mut) else { continue };
-        for arg in args {
-            let Some(obj) = arg.as_object_mut() else { continue };
-            if obj.get("op").and_then(Value::as_str) != Some("SCMP_CMP_MASKED_EQ") {
-                continue;
-            }
-            let value = obj.get("value").cloned().unwrap_or(json!(0));
-            let two = obj.get("valueTwo").cloned().unwrap_or(json!(0));
-            obj.insert("value".into(), two);
-            obj.insert("valueTwo".into(), value);
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1076,16 +1047,5 @@ mod tests {
             assert_eq!(v["architectures"][0], "SCMP_ARCH_X86_64");
             assert!(allowed_unconditionally(&v, "arch_prctl"));
         }
-    }
-
-    #[test]
-    fn masked_eq_swap_for_libcontainer() {
-        let mut v = oci(&[], "amd64", (6, 1));
-        swap_masked_eq_operands(&mut v);
-        let clone = rules_for(&v, "clone");
-        assert_eq!(clone[0]["args"][0]["value"], 0);
-        assert_eq!(clone[0]["args"][0]["valueTwo"], NS_MASK);
-        // Other operators are untouched.
-        assert_eq!(rules_for(&v, "socket")[0]["args"][0]["value"], 40);
     }
 }

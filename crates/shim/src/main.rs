@@ -839,6 +839,17 @@ fn run(a: Args) -> Result<(), String> {
 }
 
 fn main() {
+    // Leave berthd at once: it reaps this launcher, init reaps the shim, and berthd needs
+    // no thread per container waiting for its shim. Single-threaded here, so fork is safe.
+    // SAFETY: fork in a single-threaded process; the parent only calls _exit.
+    match unsafe { libc::fork() } {
+        -1 => {
+            eprintln!("berth-shim: fork: {}", std::io::Error::last_os_error());
+            std::process::exit(1);
+        }
+        0 => {}
+        _ => unsafe { libc::_exit(0) },
+    }
     let a = match parse_args() {
         Ok(a) => a,
         Err(e) => {

@@ -205,7 +205,17 @@ impl Engine {
     /// `GET /exec/{id}/json`.
     pub fn inspect_exec(&self, id: &str) -> Result<ExecInspect> {
         let e = self.exec_entry(id)?;
-        let st = e.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut st = e.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if st.running && st.pid > 0 && !alive(st.pid) {
+            // It has ended but the background wait may not have recorded it yet (clients
+            // ask as soon as the output stream closes): ask the shim, which knows by now.
+            if let Some(x) = shim::wait(&self.paths(&e.container).socket(), &e.id) {
+                let mut cur = e.state.lock().unwrap_or_else(|p| p.into_inner());
+                cur.running = false;
+                cur.exit_code = Some(x.code);
+                st = cur.clone();
+            }
+        }
         let cmd = e.config.cmd.clone().unwrap_or_default();
         Ok(ExecInspect {
             id: e.id.clone(),
@@ -234,4 +244,12 @@ impl Engine {
         shim::request(&self.paths(&e.container).socket(), &format!("resize {id} {h} {w}\n"))?;
         Ok(())
     }
+}
+
+/// Whether host process `pid` exists and has not exited (a zombie has).
+fn alive(pid: i64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
+        .unwrap_or(false)
 }

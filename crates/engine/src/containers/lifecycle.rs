@@ -486,19 +486,48 @@ impl Engine {
     /// Watches a running container's shim for its exit, on `waiter` (a `wait init`
     /// connection opened before the start, so that no exit can be missed) or a new one.
     pub(crate) fn spawn_monitor(&self, c: Arc<Ctr>, waiter: Option<UnixStream>) {
+        let id = c.rec().id.clone();
+        let waiter = waiter.or_else(|| shim::open_wait(&self.paths(&id).socket(), "init").ok());
+        if let (Some(w), Some(m)) = (waiter, self.exit_monitor()) {
+            if m.watch(w, c.clone()).is_ok() {
+                return;
+            }
+        }
+        // No shim to ask (or no way to watch it): the exit file says how it ended.
+        self.exited(c, None);
+    }
+
+    /// The exit watcher, started on first use.
+    fn exit_monitor(&self) -> Option<&Arc<super::monitor::Monitor>> {
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        if let Some(m) = self.monitor.get() {
+            return Some(m);
+        }
+        let _one = STARTING.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(m) = self.monitor.get() {
+            return Some(m);
+        }
+        let weak = Arc::downgrade(&self.me());
+        let m = super::monitor::Monitor::start(Box::new(move |c, exit| {
+            if let Some(me) = weak.upgrade() {
+                me.exited(c, exit);
+            }
+        }))
+        .map_err(|e| eprintln!("berthd: cannot watch containers for their exits: {e}"))
+        .ok()?;
+        Some(self.monitor.get_or_init(|| m))
+    }
+
+    /// Handles an exit off the watcher's thread (handling may wait for locks).
+    fn exited(&self, c: Arc<Ctr>, exit: Option<shim::Exit>) {
         let me = self.me();
         std::thread::Builder::new()
-            .name("monitor".into())
+            .name("exit".into())
             .stack_size(256 * 1024)
             .spawn(move || {
-                let id = c.rec().id.clone();
-                let paths = me.paths(&id);
-                let waited = match waiter {
-                    Some(w) => shim::read_exit(w),
-                    None => shim::wait(&paths.socket(), "init"),
-                };
+                let state = me.paths(&c.rec().id).state;
                 // The shim is gone: its exit file says how the container ended, if it did.
-                let exit = waited.or_else(|| shim::read_exit_file(&paths.state));
+                let exit = exit.or_else(|| shim::read_exit_file(&state));
                 let exit = exit.unwrap_or(shim::Exit { code: 255, oom: false, at: api::time::now_rfc3339() });
                 me.handle_exit(&c, exit);
             })

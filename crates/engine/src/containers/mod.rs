@@ -13,6 +13,7 @@ mod health;
 mod inspect;
 mod lifecycle;
 mod logs;
+pub(crate) mod monitor;
 pub mod names;
 mod shim;
 mod stats;

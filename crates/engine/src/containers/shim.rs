@@ -104,14 +104,9 @@ pub(crate) fn spawn(s: &ShimSpawn<'_>) -> Result<i64> {
     let out = child.stdout.take().expect("piped");
     let mut line = String::new();
     let _ = BufReader::new(out).read_line(&mut line);
-    // The shim outlives this call; reap it when it exits (if berthd is still around).
-    std::thread::Builder::new()
-        .name("shim-reaper".into())
-        .stack_size(64 * 1024)
-        .spawn(move || {
-            let _ = child.wait();
-        })
-        .ok();
+    // The process started is a launcher that forks the shim and exits at once: the shim is
+    // nobody's child here (init reaps it), so nothing in berthd waits for it.
+    let _ = child.wait();
     let line = line.trim();
     if let Some(pid) = line.strip_prefix("ready ") {
         return pid.parse().map_err(|_| Error::internal(format!("shim answered {line:?}")));
