@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages berth's build, tests and quickstart need, if missing.
 set -eu
-PKGS="busybox-static xz-utils zstd python3 tar libseccomp-dev pkg-config procps util-linux tini runc"
+PKGS="busybox-static xz-utils zstd python3 tar libseccomp-dev pkg-config procps util-linux tini runc openssl"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -109,7 +109,13 @@ impl Daemon {
 
     fn spawn(&mut self) {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("berthd.log")).expect("log");
-        let child = Command::new(bin("berthd"))
+        let mut cmd = Command::new(bin("berthd"));
+        // A test that serves https writes its own trusted certificate here, then restarts.
+        let ca = self.dir.path().join("ca.pem");
+        if ca.exists() {
+            cmd.env("SSL_CERT_FILE", &ca);
+        }
+        let child = cmd
             .arg("-H")
             .arg(self.host())
             .arg("--data-root")

@@ -68,7 +68,7 @@ fn import_with_changes_is_listed_inspected_and_has_history() {
 
 #[test]
 fn import_reads_compressed_tarballs_urls_and_the_docker_cli() {
-    let d = Daemon::start();
+    let mut d = Daemon::start();
     let tar = busybox_tar();
     let diff = format!("sha256:{}", sha256_hex(&tar));
     let dir = TempDir::new("compress");
@@ -107,6 +107,57 @@ fn import_reads_compressed_tarballs_urls_and_the_docker_cli() {
     assert_eq!(h.trim(), format!("Imported from {url}"));
     let missing = d.berth(&["import", &format!("http://127.0.0.1:{port}/nope.tar"), "x"]);
     assert!(missing.err().contains("404"), "{}", missing.stderr);
+    let _ = server.0.kill();
+    drop(server);
+
+    // An https:// URL: refused while its certificate is not trusted, imported once it is.
+    // A CA of the test's own, and a certificate it signs for 127.0.0.1.
+    let (ca, cert, key) = (dir.path().join("ca.pem"), dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(dir.path().join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    for args in [
+        "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=berth-test-ca -keyout ca.key -out ca.pem",
+        "req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout key.pem -out leaf.csr",
+        "x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile ext.cnf -out cert.pem",
+    ] {
+        let st = std::process::Command::new("openssl")
+            .args(args.split(' '))
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "openssl {args}");
+    }
+    let script = "import http.server, ssl, sys\n\
+                  s = http.server.HTTPServer(('127.0.0.1', 0), http.server.SimpleHTTPRequestHandler)\n\
+                  c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[1], sys.argv[2])\n\
+                  s.socket = c.wrap_socket(s.socket, server_side=True)\n\
+                  print(s.server_address[1], flush=True); s.serve_forever()\n";
+    let server = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&cert)
+        .arg(&key)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = scopeguard(server);
+    let port = {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(server.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        line.trim().to_string()
+    };
+    let url = format!("https://127.0.0.1:{port}/rootfs.tar.gz");
+    let untrusted = d.berth(&["import", &url, "fromtls:v1"]);
+    assert!(untrusted.code != 0 && untrusted.stderr.to_lowercase().contains("certificate"), "{}", untrusted.stderr);
+    std::fs::copy(&ca, d.dir.path().join("ca.pem")).unwrap();
+    d.restart();
+    d.berth(&["import", &url, "fromtls:v1"]).ok();
+    let h = d.berth(&["history", "--format", "{{.Comment}}", "fromtls:v1"]).ok().to_string();
+    assert_eq!(h.trim(), format!("Imported from {url}"));
     let _ = server.0.kill();
 }
 
