@@ -2,26 +2,8 @@
 # Container benchmarks: `run --rm true` latency, 50 detached starts, shim memory, and start
 # cost with 10 and with 200 containers running. Prints figures; asserts nothing.
 # Run as root: sudo ./bench/containers.sh
-set -eu
-cd "$(dirname "$0")/.."
-./scripts/deps.sh
-cargo build --release --locked -q
-BIN=$PWD/target/release
-W=$(mktemp -d /tmp/berth-bench-XXXXXX)
-SOCK=$W/berth.sock
-CG=/berth-bench-$$
-cleanup() {
-    "$BIN/berth" -H "unix://$SOCK" ps -aq 2>/dev/null | xargs -r "$BIN/berth" -H "unix://$SOCK" rm -f >/dev/null 2>&1 || true
-    [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-    for c in /sys/fs/cgroup/*/"${CG#/}" /sys/fs/cgroup/"${CG#/}"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
-"$BIN/berthd" -H "unix://$SOCK" --data-root "$W/data" --exec-root "$W/exec" --pidfile "$W/pid" \
-    --config-file "$W/none.json" --cgroup-parent "$CG" >"$W/log" 2>&1 &
-PID=$!
-for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.05; done
-B() { "$BIN/berth" -H "unix://$SOCK" "$@"; }
+. "$(dirname "$0")/lib.sh"
+start_berthd
 ./scripts/busybox-rootfs.sh | B import - busybox >/dev/null
 
 # Median and 90th percentile of N timed runs of a command, in ms.

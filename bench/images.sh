@@ -1,24 +1,8 @@
 #!/bin/sh
 # Image benchmarks: import and load throughput of a ~200 MB image, and berthd's idle RSS.
 # Prints figures; asserts nothing. Run as root: sudo ./bench/images.sh
-set -eu
-cd "$(dirname "$0")/.."
-./scripts/deps.sh
-cargo build --release --locked -q
-BIN=$PWD/target/release
-W=$(mktemp -d /tmp/berth-bench-XXXXXX)
-SOCK=$W/berth.sock
-cleanup() {
-    [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-    rm -rf "$W"
-}
-trap cleanup EXIT
-
-"$BIN/berthd" -H "unix://$SOCK" --data-root "$W/data" --exec-root "$W/exec" --pidfile "$W/pid" \
-    --config-file "$W/none.json" >"$W/log" 2>&1 &
-PID=$!
-for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.05; done
-B() { "$BIN/berth" -H "unix://$SOCK" "$@"; }
+. "$(dirname "$0")/lib.sh"
+start_berthd
 rss() { awk '/VmRSS/ {print $2}' "/proc/$PID/status"; }
 ms() { date +%s%N | cut -b1-13; }
 

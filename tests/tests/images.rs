@@ -87,27 +87,13 @@ fn import_reads_compressed_tarballs_urls_and_the_docker_cli() {
     assert!(d.berth(&["images", "-q", "viadocker"]).ok().trim().len() == 12);
 
     // An http:// URL, served on loopback by this test.
-    let server = std::process::Command::new("python3")
-        .args(["-m", "http.server", "--bind", "127.0.0.1", "0"])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut server = scopeguard(server);
-    let port = {
-        use std::io::BufRead;
-        let mut line = String::new();
-        std::io::BufReader::new(server.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        line.split("port ").nth(1).unwrap().split_whitespace().next().unwrap().to_string()
-    };
+    let (server, port) = serve(dir.path(), None);
     let url = format!("http://127.0.0.1:{port}/rootfs.tar.gz");
     d.berth(&["import", &url, "fromurl:v1"]).ok();
     let h = d.berth(&["history", "--format", "{{.Comment}}", "fromurl:v1"]).ok().to_string();
     assert_eq!(h.trim(), format!("Imported from {url}"));
     let missing = d.berth(&["import", &format!("http://127.0.0.1:{port}/nope.tar"), "x"]);
     assert!(missing.err().contains("404"), "{}", missing.stderr);
-    let _ = server.0.kill();
     drop(server);
 
     // An https:// URL: refused while its certificate is not trusted, imported once it is.
@@ -128,28 +114,7 @@ fn import_reads_compressed_tarballs_urls_and_the_docker_cli() {
             .unwrap();
         assert!(st.success(), "openssl {args}");
     }
-    let script = "import http.server, ssl, sys\n\
-                  s = http.server.HTTPServer(('127.0.0.1', 0), http.server.SimpleHTTPRequestHandler)\n\
-                  c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[1], sys.argv[2])\n\
-                  s.socket = c.wrap_socket(s.socket, server_side=True)\n\
-                  print(s.server_address[1], flush=True); s.serve_forever()\n";
-    let server = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(&cert)
-        .arg(&key)
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut server = scopeguard(server);
-    let port = {
-        use std::io::BufRead;
-        let mut line = String::new();
-        std::io::BufReader::new(server.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        line.trim().to_string()
-    };
+    let (_server, port) = serve(dir.path(), Some((&cert, &key)));
     let url = format!("https://127.0.0.1:{port}/rootfs.tar.gz");
     let untrusted = d.berth(&["import", &url, "fromtls:v1"]);
     assert!(untrusted.code != 0 && untrusted.stderr.to_lowercase().contains("certificate"), "{}", untrusted.stderr);
@@ -158,7 +123,6 @@ fn import_reads_compressed_tarballs_urls_and_the_docker_cli() {
     d.berth(&["import", &url, "fromtls:v1"]).ok();
     let h = d.berth(&["history", "--format", "{{.Comment}}", "fromtls:v1"]).ok().to_string();
     assert_eq!(h.trim(), format!("Imported from {url}"));
-    let _ = server.0.kill();
 }
 
 struct Guard(std::process::Child);
@@ -168,8 +132,25 @@ impl Drop for Guard {
         let _ = self.0.wait();
     }
 }
-fn scopeguard(c: std::process::Child) -> Guard {
-    Guard(c)
+/// Serves `dir` over HTTP on 127.0.0.1 (HTTPS with `tls`: certificate and key files);
+/// returns the server, killed when dropped, and its port.
+fn serve(dir: &std::path::Path, tls: Option<(&std::path::Path, &std::path::Path)>) -> (Guard, String) {
+    let script = "import http.server, ssl, sys\n\
+                  s = http.server.HTTPServer(('127.0.0.1', 0), http.server.SimpleHTTPRequestHandler)\n\
+                  if len(sys.argv) > 2:\n\
+                  \x20   c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[1], sys.argv[2])\n\
+                  \x20   s.socket = c.wrap_socket(s.socket, server_side=True)\n\
+                  print(s.server_address[1], flush=True); s.serve_forever()\n";
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg("-c").arg(script);
+    if let Some((cert, key)) = tls {
+        cmd.arg(cert).arg(key);
+    }
+    let child = cmd.current_dir(dir).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut server = Guard(child);
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.0.stdout.take().unwrap()), &mut line).unwrap();
+    (server, line.trim().to_string())
 }
 
 #[test]

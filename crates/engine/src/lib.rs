@@ -63,7 +63,7 @@ pub struct Engine {
     execs: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<containers::ExecEntry>>>,
     /// This engine, for threads it starts.
     me: std::sync::OnceLock<std::sync::Weak<Engine>>,
-    /// The thread watching running containers for their exits (started on first use).
+    /// The thread watching running containers for their exits.
     monitor: std::sync::OnceLock<std::sync::Arc<containers::monitor::Monitor>>,
 }
 
@@ -89,6 +89,14 @@ impl Engine {
             monitor: Default::default(),
         });
         let _ = engine.me.set(std::sync::Arc::downgrade(&engine));
+        let weak = std::sync::Arc::downgrade(&engine);
+        let monitor = containers::monitor::Monitor::start(Box::new(move |c, exit| {
+            if let Some(me) = weak.upgrade() {
+                me.exited(c, exit);
+            }
+        }))
+        .map_err(|e| Error::internal(format!("starting the exit monitor: {e}")))?;
+        let _ = engine.monitor.set(monitor);
         engine.load_containers()?;
         Ok((engine, recovery))
     }

@@ -128,15 +128,6 @@ fn docker_message(e: &str, args0: Option<&str>) -> String {
     }
 }
 
-fn first_arg(process_json: &std::path::Path, key: &[&str]) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(process_json).ok()?).ok()?;
-    let mut cur = &v;
-    for k in key {
-        cur = cur.get(k)?;
-    }
-    cur.get("args")?.get(0)?.as_str().map(String::from)
-}
-
 fn container(root: &std::path::Path, id: &str) -> Result<Container, String> {
     Container::load(root.join(id)).map_err(|e| format!("container {id}: {e}"))
 }
@@ -149,8 +140,9 @@ fn run(cli: Cli) -> Result<(), String> {
     let syscall = SyscallType::default();
     match cli.cmd {
         Cmd::Create { bundle, pid_file, console_socket, no_pivot, preserve_fds, id } => {
-            let args0 = first_arg(&bundle.join("config.json"), &["process"]);
-            let (bundle, finish) = prepare_create(&bundle, &cli.root)?;
+            let spec = read_json(&bundle.join("config.json"))?;
+            let args0 = spec.pointer("/process/args/0").and_then(|a| a.as_str()).map(String::from);
+            let (bundle, finish) = prepare_create(&bundle, spec, &cli.root)?;
             ContainerBuilder::new(id.clone(), syscall)
                 .with_executor(finish)
                 .with_root_path(&cli.root)
@@ -190,9 +182,10 @@ fn run(cli: Cli) -> Result<(), String> {
             Err(e) => Err(format!("container {id}: {e}")),
         },
         Cmd::Exec { process, pid_file, console_socket, detach, id } => {
-            let args0 = first_arg(&process, &[]);
+            let wanted = read_json(&process)?;
+            let args0 = wanted.pointer("/args/0").and_then(|a| a.as_str()).map(String::from);
             let c = container(&cli.root, &id)?;
-            let (process, executor) = prepare_exec(&c, &process, &cli.root)?;
+            let (process, executor) = prepare_exec(&c, &process, wanted, &cli.root)?;
             let pid = ContainerBuilder::new(id, syscall)
                 .with_executor(executor)
                 .with_root_path(&cli.root)
@@ -263,8 +256,7 @@ fn write_json(path: &std::path::Path, v: &serde_json::Value) -> Result<(), Strin
 /// cached under `<root>/seccomp/`), the user and the capabilities are then applied by
 /// [`Finish`] just before exec — the order runc uses without no_new_privs. libcontainer
 /// compiling the filter itself would cost 15-20 ms per container.
-fn prepare_create(bundle: &std::path::Path, root: &std::path::Path) -> Result<(PathBuf, Finish), String> {
-    let mut spec = read_json(&bundle.join("config.json"))?;
+fn prepare_create(bundle: &std::path::Path, mut spec: serde_json::Value, root: &std::path::Path) -> Result<(PathBuf, Finish), String> {
     let Some(seccomp) = spec.pointer_mut("/linux").and_then(|l| l.as_object_mut()).and_then(|l| l.remove("seccomp")) else {
         return Ok((bundle.to_path_buf(), Finish::default()));
     };
@@ -288,7 +280,7 @@ fn prepare_create(bundle: &std::path::Path, root: &std::path::Path) -> Result<(P
 /// For `exec`: libcontainer 0.7 applies neither the container's seccomp filter nor its
 /// user namespace to exec'd processes. When the container has either, the process joins
 /// the container as root with every capability, and [`Finish`] does the rest.
-fn prepare_exec(c: &Container, process: &std::path::Path, root: &std::path::Path) -> Result<(PathBuf, Finish), String> {
+fn prepare_exec(c: &Container, process: &std::path::Path, mut p: serde_json::Value, root: &std::path::Path) -> Result<(PathBuf, Finish), String> {
     let spec = read_json(&c.bundle().join("config.json"))?;
     let userns = spec.pointer("/linux/namespaces").and_then(|n| n.as_array()).is_some_and(|n| n.iter().any(|n| n["type"] == "user"));
     let seccomp = match c.bundle().join(SECCOMP_FILE) {
@@ -299,7 +291,6 @@ fn prepare_exec(c: &Container, process: &std::path::Path, root: &std::path::Path
         return Ok((process.to_path_buf(), Finish::default()));
     }
     let filter = seccomp.map(|s| filter::program(&s, &root.join("seccomp"))).transpose()?;
-    let mut p = read_json(process)?;
     let want = Wanted::from_process(&p)?;
     as_root_with_all_caps(&mut p);
     let joined = process.with_extension("berth-oci.json");
@@ -441,25 +432,9 @@ fn report(log: Option<&std::path::Path>, msg: &str) {
     eprintln!("{msg}");
 }
 
-/// Restores default dispositions and an empty mask for every signal: the container's
-/// process inherits them across exec, and Rust ignores SIGPIPE at startup (a shell in the
-/// container would then never die of a closed pipe). The raw system call, because glibc
-/// refuses to touch its own signals 32 and 33.
-fn reset_signals() {
-    let dfl = [0u64; 4];
-    let empty = 0u64;
-    unsafe {
-        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty as *const u64, std::ptr::null_mut::<u64>(), 8usize);
-        for sig in 1..=64 {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::syscall(libc::SYS_rt_sigaction, sig, dfl.as_ptr(), std::ptr::null_mut::<u64>(), 8usize);
-            }
-        }
-    }
-}
-
 fn main() {
-    reset_signals();
+    // Rust ignores SIGPIPE at startup; the container would inherit that.
+    runtime::signals::reset();
     let cli = Cli::parse();
     let log = cli.log.clone();
     if let Err(e) = run(cli) {

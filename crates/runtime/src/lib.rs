@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod seccomp;
+pub mod signals;
 pub mod userns;
 pub mod caps;
 pub mod cgroups;

@@ -238,7 +238,12 @@ impl Shim {
         // The container's processes descend from the runtime: they must not inherit the
         // shim's blocked SIGCHLD (a shell's `wait` would never return) nor signals the
         // shim or its starter ignore (SIGPIPE, nohup's SIGHUP).
-        unsafe { c.pre_exec(reset_signals) };
+        unsafe {
+            c.pre_exec(|| {
+                runtime::signals::reset();
+                Ok(())
+            })
+        };
         c.arg("--root").arg(&self.a.runtime_root).arg("--log").arg(self.a.state.join("runtime.log")).arg("--log-format").arg("json");
         c
     }
@@ -618,23 +623,6 @@ fn oom_killed(cgroup: &str) -> bool {
     false
 }
 
-/// Unblocks every signal and restores default dispositions (in a forked child, before
-/// exec). The raw system call, because glibc refuses to touch its own signals 32 and 33.
-fn reset_signals() -> std::io::Result<()> {
-    // The kernel's `struct sigaction` with SIG_DFL and an empty mask.
-    let dfl = [0u64; 4];
-    unsafe {
-        let empty = 0u64;
-        libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &empty as *const u64, std::ptr::null_mut::<u64>(), 8usize);
-        for sig in 1..=64 {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::syscall(libc::SYS_rt_sigaction, sig, dfl.as_ptr(), std::ptr::null_mut::<u64>(), 8usize);
-            }
-        }
-    }
-    Ok(())
-}
-
 fn signalfd_chld() -> OwnedFd {
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -671,9 +659,7 @@ fn run(a: Args) -> Result<(), String> {
         Err(e) => {
             let _ = writeln!(ready, "error {}", e.replace('\n', " "));
             let _ = ready.flush();
-            let mut c = shim.runtime();
-            c.arg("delete").arg("--force").arg(&shim.a.id);
-            let _ = c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+            shim.delete_container();
             let _ = std::fs::remove_file(&sock);
             return Err(e);
         }

@@ -100,52 +100,49 @@ pub fn unmount(target: &Path) -> Result<(), Error> {
 }
 
 /// A user namespace with these `uid_map`/`gid_map` contents, as a file descriptor (for
-/// idmapped mounts). A child process creates it and exits once it is opened.
+/// idmapped mounts). A child process creates it, says so on one pipe, and exits when the
+/// other closes, once the namespace is opened.
 pub fn userns_fd(uid_map: &str, gid_map: &str) -> Result<std::os::fd::OwnedFd, Error> {
     use std::os::fd::FromRawFd;
-    let mut fds = [0; 2];
-    // SAFETY: plain pipe/fork/unshare/read/_exit; between fork and _exit the child makes
-    // only raw system calls on memory prepared before the fork.
+    let (mut told, mut release) = ([0; 2], [0; 2]);
+    // SAFETY: plain pipe/fork/unshare/write/read/_exit; between fork and _exit the child
+    // makes only raw system calls on memory prepared before the fork.
     unsafe {
-        if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+        if libc::pipe2(told.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
             return Err(Error::io("pipe", std::io::Error::last_os_error()));
         }
-        let (r, w) = (fds[0], fds[1]);
+        if libc::pipe2(release.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+            let e = std::io::Error::last_os_error();
+            libc::close(told[0]);
+            libc::close(told[1]);
+            return Err(Error::io("pipe", e));
+        }
         let pid = libc::fork();
+        if pid == 0 {
+            let ok: u8 = u8::from(libc::unshare(libc::CLONE_NEWUSER) == 0);
+            libc::write(told[1], (&ok as *const u8).cast(), 1);
+            let mut b = 0u8;
+            libc::close(release[1]);
+            libc::read(release[0], (&mut b as *mut u8).cast(), 1);
+            libc::_exit(0);
+        }
+        let [told_r, told_w, release_r, release_w] = [told[0], told[1], release[0], release[1]].map(|fd| std::os::fd::OwnedFd::from_raw_fd(fd));
+        drop((told_w, release_r));
         if pid < 0 {
-            libc::close(r);
-            libc::close(w);
             return Err(Error::io("fork for a user namespace", std::io::Error::last_os_error()));
         }
-        if pid == 0 {
-            libc::close(w);
-            let ok = libc::unshare(libc::CLONE_NEWUSER) == 0;
-            let mut b = 0u8;
-            // Wait until the parent has what it needs (it closes its end).
-            libc::read(r, (&mut b as *mut u8).cast(), 1);
-            libc::_exit(if ok { 0 } else { 1 });
-        }
-        libc::close(r);
-        let w = std::os::fd::OwnedFd::from_raw_fd(w);
         let result = (|| {
-            // The child's unshare must have happened before the maps are written: its
-            // user namespace differs from ours once it has.
-            let ours = std::fs::read_link("/proc/self/ns/user").map_err(|e| Error::io("read /proc/self/ns/user", e))?;
-            let theirs = format!("/proc/{pid}/ns/user");
-            let mut tries = 0;
-            while std::fs::read_link(&theirs).map_err(|e| Error::io(theirs.clone(), e))? == ours {
-                tries += 1;
-                if tries > 2000 {
-                    return Err(Error::invalid("the user namespace helper did not start"));
-                }
-                std::thread::sleep(std::time::Duration::from_micros(200));
+            let mut ok = 0u8;
+            if libc::read(std::os::fd::AsRawFd::as_raw_fd(&told_r), (&mut ok as *mut u8).cast(), 1) != 1 || ok != 1 {
+                return Err(Error::invalid("could not create a user namespace"));
             }
             std::fs::write(format!("/proc/{pid}/uid_map"), uid_map).map_err(|e| Error::io("write uid_map", e))?;
             std::fs::write(format!("/proc/{pid}/gid_map"), gid_map).map_err(|e| Error::io("write gid_map", e))?;
-            let f = std::fs::File::open(&theirs).map_err(|e| Error::io(theirs.clone(), e))?;
+            let ns = format!("/proc/{pid}/ns/user");
+            let f = std::fs::File::open(&ns).map_err(|e| Error::io(ns, e))?;
             Ok(std::os::fd::OwnedFd::from(f))
         })();
-        drop(w);
+        drop(release_w);
         let mut status = 0;
         while libc::waitpid(pid, &mut status, 0) < 0 && *libc::__errno_location() == libc::EINTR {}
         result

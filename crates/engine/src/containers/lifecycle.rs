@@ -488,7 +488,7 @@ impl Engine {
     pub(crate) fn spawn_monitor(&self, c: Arc<Ctr>, waiter: Option<UnixStream>) {
         let id = c.rec().id.clone();
         let waiter = waiter.or_else(|| shim::open_wait(&self.paths(&id).socket(), "init").ok());
-        if let (Some(w), Some(m)) = (waiter, self.exit_monitor()) {
+        if let (Some(w), Some(m)) = (waiter, self.monitor.get()) {
             if m.watch(w, c.clone()).is_ok() {
                 return;
             }
@@ -497,29 +497,8 @@ impl Engine {
         self.exited(c, None);
     }
 
-    /// The exit watcher, started on first use.
-    fn exit_monitor(&self) -> Option<&Arc<super::monitor::Monitor>> {
-        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        if let Some(m) = self.monitor.get() {
-            return Some(m);
-        }
-        let _one = STARTING.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(m) = self.monitor.get() {
-            return Some(m);
-        }
-        let weak = Arc::downgrade(&self.me());
-        let m = super::monitor::Monitor::start(Box::new(move |c, exit| {
-            if let Some(me) = weak.upgrade() {
-                me.exited(c, exit);
-            }
-        }))
-        .map_err(|e| eprintln!("berthd: cannot watch containers for their exits: {e}"))
-        .ok()?;
-        Some(self.monitor.get_or_init(|| m))
-    }
-
     /// Handles an exit off the watcher's thread (handling may wait for locks).
-    fn exited(&self, c: Arc<Ctr>, exit: Option<shim::Exit>) {
+    pub(crate) fn exited(&self, c: Arc<Ctr>, exit: Option<shim::Exit>) {
         let me = self.me();
         std::thread::Builder::new()
             .name("exit".into())
