@@ -285,6 +285,14 @@ fn exec_runs_processes_in_a_running_container() {
     assert!(top.lines().next().unwrap().contains("PID") && top.contains("sleep 300"), "{top}");
     d.docker(&["exec", "-d", "box", "sh", "-c", "echo detached > /tmp/mark"]).ok();
     wait_for("the detached exec", Duration::from_secs(5), || d.docker(&["exec", "box", "cat", "/tmp/mark"]).stdout.trim() == "detached");
+    // A user added in the running container (its writable layer) is known to exec -u.
+    d.docker(&["exec", "box", "sh", "-c", "echo 'late:x:4321:4321::/home/late:/bin/sh' >> /etc/passwd"]).ok();
+    assert_eq!(d.docker(&["exec", "-u", "late", "box", "sh", "-c", "echo $(id -u) $HOME"]).ok().trim(), "4321 /home/late");
+    // The container's root filesystem is mounted in the shim's mount namespace only: the
+    // host's mount table does not grow with the containers running.
+    assert_eq!(mounts_under(&d.data_root()), Vec::<String>::new());
+    let root_ls = d.docker(&["exec", "box", "ls", "/"]).ok().to_string();
+    assert!(root_ls.contains("bin") && root_ls.contains("etc"), "{root_ls}");
     let stats = d.docker(&["stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "box"]).ok().to_string();
     assert!(stats.starts_with("box "), "{stats}");
     d.docker(&["stop", "-t", "1", "box"]).ok();

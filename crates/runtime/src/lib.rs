@@ -1,7 +1,7 @@
 //! OCI runtime bundles: turning a Docker container config into an OCI runtime spec, with
 //! Docker's security defaults (capabilities, seccomp, masked paths), user resolution from
-//! the image's `/etc/passwd`, and cgroup limits. Pure functions; nothing here touches the
-//! host beyond reading files it is pointed at.
+//! the image's `/etc/passwd`, and cgroup limits. Pure functions, but for [`rootfs`] (the
+//! mounts the shim makes for a container's root filesystem) and [`signals`].
 #![deny(missing_docs)]
 
 pub mod seccomp;
@@ -11,3 +11,4 @@ pub mod caps;
 pub mod cgroups;
 pub mod spec;
 pub mod user;
+pub mod rootfs;

@@ -1,7 +1,7 @@
 //! Resolving `--user name[:group]` and `--group-add` against the image's `/etc/passwd` and
 //! `/etc/group`, as Docker does at container start.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 /// The process identity a container runs with.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -34,8 +34,12 @@ struct Group {
     members: Vec<String>,
 }
 
-fn read_passwd(root: &Path) -> Vec<Passwd> {
-    let text = std::fs::read_to_string(root.join("etc/passwd")).unwrap_or_default();
+fn read_text(layers: &[PathBuf], path: &str) -> String {
+    crate::rootfs::read_file(layers, path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+}
+
+fn read_passwd(layers: &[PathBuf]) -> Vec<Passwd> {
+    let text = read_text(layers, "/etc/passwd");
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
@@ -48,8 +52,8 @@ fn read_passwd(root: &Path) -> Vec<Passwd> {
         .collect()
 }
 
-fn read_group(root: &Path) -> Vec<Group> {
-    let text = std::fs::read_to_string(root.join("etc/group")).unwrap_or_default();
+fn read_group(layers: &[PathBuf]) -> Vec<Group> {
+    let text = read_text(layers, "/etc/group");
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
@@ -67,22 +71,11 @@ fn read_group(root: &Path) -> Vec<Group> {
 }
 
 /// Resolves `spec` (`""`, `user`, `uid`, `user:group`, `uid:gid`) and extra groups in the
-/// root filesystem `root`. Numeric IDs need no entry; names must exist.
-pub fn resolve(root: &Path, spec: &str, group_add: &[String]) -> Result<ExecUser, UserError> {
-    // Docker only reads files inside the root; a symlinked /etc/passwd pointing out is
-    // resolved by the kernel within the container at run time, but here we read it on the
-    // host: refuse to follow links that leave the root.
-    for f in ["etc/passwd", "etc/group"] {
-        if let Ok(real) = std::fs::canonicalize(root.join(f)) {
-            if let Ok(r) = std::fs::canonicalize(root) {
-                if !real.starts_with(&r) {
-                    return Err(UserError(format!("/{f} points outside the container")));
-                }
-            }
-        }
-    }
-    let passwd = read_passwd(root);
-    let groups = read_group(root);
+/// root filesystem made of `layers` (top first; see [`crate::rootfs::read_file`]: links in
+/// it resolve inside it). Numeric IDs need no entry; names must exist.
+pub fn resolve(layers: &[PathBuf], spec: &str, group_add: &[String]) -> Result<ExecUser, UserError> {
+    let passwd = read_passwd(layers);
+    let groups = read_group(layers);
     let (u, g) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
@@ -150,7 +143,7 @@ mod tests {
 
     #[test]
     fn names_ids_and_groups_resolve_like_docker() {
-        let r = root();
+        let r = [root()];
         assert_eq!(resolve(&r, "", &[]).unwrap(), ExecUser { uid: 0, gid: 0, additional_gids: vec![], home: "/root".into() });
         let app = resolve(&r, "app", &[]).unwrap();
         assert_eq!((app.uid, app.gid, app.additional_gids.clone(), app.home.as_str()), (1000, 1000, vec![50], "/home/app"));
@@ -159,6 +152,6 @@ mod tests {
         assert_eq!(resolve(&r, "0", &["wheel".into(), "77".into()]).unwrap().additional_gids, vec![10, 77]);
         assert!(resolve(&r, "nobody", &[]).unwrap_err().0.contains("unable to find user nobody"));
         assert!(resolve(&r, "app:nogroup", &[]).unwrap_err().0.contains("unable to find group nogroup"));
-        std::fs::remove_dir_all(&r).unwrap();
+        std::fs::remove_dir_all(&r[0]).unwrap();
     }
 }

@@ -42,6 +42,8 @@ struct Args {
     stdin: bool,
     stdin_once: bool,
     cgroup: String,
+    /// JSON description of the root filesystem to mount (`runtime::rootfs::Rootfs`).
+    rootfs: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -58,6 +60,7 @@ fn parse_args() -> Result<Args, String> {
         stdin: false,
         stdin_once: false,
         cgroup: String::new(),
+        rootfs: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -72,6 +75,7 @@ fn parse_args() -> Result<Args, String> {
             "--log-max-size" => a.log_max_size = v()?.parse().map_err(|_| "bad --log-max-size")?,
             "--log-max-files" => a.log_max_files = v()?.parse().map_err(|_| "bad --log-max-files")?,
             "--cgroup" => a.cgroup = v()?,
+            "--rootfs" => a.rootfs = Some(v()?.into()),
             "--tty" => a.tty = true,
             "--stdin" => a.stdin = true,
             "--stdin-once" => a.stdin_once = true,
@@ -263,6 +267,12 @@ impl Shim {
 
     /// Sets up stdio and creates the container (not started).
     fn create(&mut self) -> Result<i32, String> {
+        if let Some(f) = &self.a.rootfs {
+            let text = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+            let rootfs: runtime::rootfs::Rootfs = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+            // This process is single-threaded: it can take a mount namespace of its own.
+            rootfs.mount_in_own_namespace().map_err(|e| format!("mounting the container's root filesystem: {e}"))?;
+        }
         let pidfile = self.a.state.join("init.pid");
         let mut c = self.runtime();
         c.arg("create").arg("--bundle").arg(&self.a.bundle).arg("--pid-file").arg(&pidfile);

@@ -109,9 +109,8 @@ impl Engine {
 
     /// The OCI process of an exec.
     fn exec_process(&self, rec: &super::ContainerRecord, cfg: &ExecConfig, tty: bool) -> Result<serde_json::Value> {
-        let merged = self.paths(&rec.id).merged();
         let user_spec = if cfg.user.is_empty() { rec.config.user.clone().unwrap_or_default() } else { cfg.user.clone() };
-        let user = runtime::user::resolve(&merged, &user_spec, rec.host_config.group_add.as_deref().unwrap_or(&[])).map_err(|e| Error::invalid(e.0))?;
+        let user = runtime::user::resolve(&self.rootfs_layers(rec)?, &user_spec, rec.host_config.group_add.as_deref().unwrap_or(&[])).map_err(|e| Error::invalid(e.0))?;
         let mut env = rec.config.env.clone().unwrap_or_default();
         for e in cfg.env.clone().unwrap_or_default() {
             let k = e.split_once('=').map_or(e.as_str(), |p| p.0).to_string();

@@ -300,34 +300,49 @@ impl Engine {
         }
     }
 
-    /// Mounts the root filesystem, writes the bundle and spawns the shim: the container is
-    /// created (its process waits for `start`). Returns its PID.
+    /// Writes the bundle and spawns the shim, which mounts the root filesystem in a mount
+    /// namespace of its own (see `runtime::rootfs`): the container is created (its process
+    /// waits for `start`). Returns its PID.
     fn launch(&self, rec: &ContainerRecord) -> Result<i64> {
         let paths = self.paths(&rec.id);
-        let merged = paths.merged();
+        // Left by a berthd that mounted root filesystems in its own namespace.
         unmount_rootfs(&paths);
         let _ = std::fs::remove_dir_all(&paths.state);
         std::fs::create_dir_all(&paths.state).map_err(|e| Error::internal(format!("create {}: {e}", paths.state.display())))?;
-        let image = store::Digest::parse(&rec.image_id)?;
-        let top = self.store.image(&image)?.and_then(|r| r.top_layer);
-        let top = match top {
-            Some(t) => Some(t),
-            // The image may be gone (rmi -f); the container's hold kept its layers.
-            None => self.store.records("layerhold")?.into_iter().find(|(k, _)| *k == rec.id).and_then(|(_, v)| store::Digest::parse(&String::from_utf8_lossy(&v)).ok()),
+        let top = self.top_layer(rec)?;
+        let mount = self.store.overlay_mount(top.as_ref(), &paths.upper(), &paths.work())?;
+        let mut rootfs = runtime::rootfs::Rootfs {
+            target: paths.merged(),
+            fstype: mount.fstype.clone(),
+            source: mount.source.clone(),
+            data: mount.data(),
+            cwd: mount.cwd.clone(),
+            idmapped: None,
         };
-        let mut mount = self.store.overlay_mount(top.as_ref(), &paths.upper(), &paths.work())?;
         if let (Some(remap), Some(top)) = (self.remap(rec), top.as_ref()) {
-            mount = self.idmapped_lowers(remap, top, &paths).inspect_err(|_| unmount_rootfs(&paths))?;
+            self.idmapped_lowers(remap, top, &paths, &mut rootfs)?;
         }
-        mount.mount(&merged).map_err(|e| {
-            unmount_rootfs(&paths);
-            Error::internal(format!("mounting the container's root filesystem: {e}"))
-        })?;
-        let result = self.write_bundle_and_spawn(rec, &paths);
-        if result.is_err() {
-            unmount_rootfs(&paths);
+        self.write_bundle_and_spawn(rec, &paths, &rootfs)
+    }
+
+    /// The container's image's top layer; the image may be gone (`rmi -f`), but the
+    /// container's hold kept its layers.
+    fn top_layer(&self, rec: &ContainerRecord) -> Result<Option<store::Digest>> {
+        let image = store::Digest::parse(&rec.image_id)?;
+        match self.store.image(&image)?.and_then(|r| r.top_layer) {
+            Some(t) => Ok(Some(t)),
+            None => Ok(self.store.records("layerhold")?.into_iter().find(|(k, _)| *k == rec.id).and_then(|(_, v)| store::Digest::parse(&String::from_utf8_lossy(&v)).ok())),
         }
-        result
+    }
+
+    /// The directories whose overlay is the container's root, top first: its writable
+    /// layer, then the image's (for reading files such as /etc/passwd without a mount).
+    pub(crate) fn rootfs_layers(&self, rec: &ContainerRecord) -> Result<Vec<std::path::PathBuf>> {
+        let mut layers = vec![self.paths(&rec.id).upper()];
+        if let Some(top) = self.top_layer(rec)? {
+            layers.extend(self.store.lower_dirs(&top)?);
+        }
+        Ok(layers)
     }
 
     /// The user-namespace mapping a container runs with: the daemon's `--userns-remap`,
@@ -336,31 +351,34 @@ impl Engine {
         self.config.userns_remap.as_ref().filter(|_| rec.host_config.userns_mode != "host")
     }
 
-    /// For a remapped container: each image layer bind-mounted, idmapped to the
+    /// For a remapped container: each image layer is to be bind-mounted, idmapped to the
     /// container's user namespace, under `<container>/m/<n>` (no copy of any layer: a file
-    /// owned by 0 in the image shows as the container's root), and the writable layer
-    /// owned by that root. Returns the overlay mount over those.
-    fn idmapped_lowers(&self, remap: &runtime::userns::Remap, top: &store::Digest, paths: &super::Paths) -> Result<store::mount::Mount> {
-        let userns = store::mount::userns_fd(&remap.uid_map(), &remap.gid_map())?;
+    /// owned by 0 in the image shows as the container's root), and the overlay made of
+    /// those; the writable layer is owned by that root.
+    fn idmapped_lowers(&self, remap: &runtime::userns::Remap, top: &store::Digest, paths: &super::Paths, rootfs: &mut runtime::rootfs::Rootfs) -> Result<()> {
         let base = paths.dir.join("m");
         let mut lowers = Vec::new();
-        for (n, dir) in self.store.lower_dirs(top)?.iter().enumerate() {
+        let mut binds = Vec::new();
+        for (n, dir) in self.store.lower_dirs(top)?.into_iter().enumerate() {
             let at = base.join(n.to_string());
             std::fs::create_dir_all(&at).map_err(|e| Error::internal(format!("create {}: {e}", at.display())))?;
-            store::mount::idmapped_bind(dir, &at, std::os::fd::AsFd::as_fd(&userns))?;
+            binds.push((dir, at));
             lowers.push(format!("m/{n}"));
         }
         for d in [paths.upper(), paths.work()] {
             std::os::unix::fs::lchown(&d, Some(remap.root_uid()), Some(remap.root_gid()))
                 .map_err(|e| Error::internal(format!("chown {}: {e}", d.display())))?;
         }
-        Ok(store::mount::Mount::overlay(&paths.dir, &lowers, &paths.upper(), &paths.work()))
+        let m = store::mount::Mount::overlay(&paths.dir, &lowers, &paths.upper(), &paths.work());
+        rootfs.data = m.data();
+        rootfs.cwd = m.cwd;
+        rootfs.idmapped = Some(runtime::rootfs::Idmapped { uid_map: remap.uid_map(), gid_map: remap.gid_map(), binds });
+        Ok(())
     }
 
-    fn write_bundle_and_spawn(&self, rec: &ContainerRecord, paths: &super::Paths) -> Result<i64> {
+    fn write_bundle_and_spawn(&self, rec: &ContainerRecord, paths: &super::Paths, rootfs: &runtime::rootfs::Rootfs) -> Result<i64> {
         let h = &rec.host_config;
         let c = &rec.config;
-        let merged = paths.merged();
         let net = match h.network_mode.as_str() {
             "host" => Ns::Host,
             m if m.starts_with("container:") => self.namespace(m, "net")?,
@@ -374,7 +392,7 @@ impl Engine {
         };
         let uts = if h.uts_mode == "host" { Ns::Host } else { Ns::Private };
         let cgroupns = if h.cgroupns_mode == "host" { Ns::Host } else { Ns::Private };
-        let user = runtime::user::resolve(&merged, c.user.as_deref().unwrap_or(""), h.group_add.as_deref().unwrap_or(&[]))
+        let user = runtime::user::resolve(&self.rootfs_layers(rec)?, c.user.as_deref().unwrap_or(""), h.group_add.as_deref().unwrap_or(&[]))
             .map_err(|e| Error::invalid(e.0))?;
         let mut env = c.env.clone().unwrap_or_default();
         complete_env(&mut env, (uts != Ns::Host).then(|| c.hostname.clone().unwrap_or_default()).as_deref(), c.tty == Some(true), &user.home);
@@ -414,7 +432,7 @@ impl Engine {
         let mut args = vec![rec.path.clone()];
         args.extend(rec.args.iter().cloned());
         let input = SpecInput {
-            rootfs: merged.clone(),
+            rootfs: rootfs.target.clone(),
             args,
             env,
             cwd: c.working_dir.clone().unwrap_or_default(),
@@ -464,6 +482,7 @@ impl Engine {
             stdin: c.open_stdin == Some(true),
             stdin_once: c.stdin_once == Some(true),
             cgroup: &cgroup_path,
+            rootfs,
         })
     }
 

@@ -75,14 +75,18 @@ pub(crate) struct ShimSpawn<'a> {
     pub stdin: bool,
     pub stdin_once: bool,
     pub cgroup: &'a str,
+    /// The root filesystem the shim mounts in its own mount namespace.
+    pub rootfs: &'a runtime::rootfs::Rootfs,
 }
 
 /// Starts a shim and waits until the container is created. Returns the container's PID.
 pub(crate) fn spawn(s: &ShimSpawn<'_>) -> Result<i64> {
     std::fs::create_dir_all(s.state).map_err(|e| Error::internal(format!("create {}: {e}", s.state.display())))?;
     let shim_log = std::fs::File::create(s.state.join("shim.log")).map_err(|e| Error::internal(e.to_string()))?;
+    let rootfs = s.state.join("rootfs.json");
+    std::fs::write(&rootfs, serde_json::to_vec(s.rootfs).expect("rootfs")).map_err(|e| Error::internal(format!("write {}: {e}", rootfs.display())))?;
     let mut cmd = Command::new(s.shim);
-    cmd.arg("--id").arg(s.id).arg("--bundle").arg(s.bundle).arg("--state").arg(s.state);
+    cmd.arg("--id").arg(s.id).arg("--bundle").arg(s.bundle).arg("--state").arg(s.state).arg("--rootfs").arg(&rootfs);
     cmd.arg("--runtime").arg(s.runtime).arg("--runtime-root").arg(s.runtime_root);
     cmd.arg("--log").arg(s.log).arg("--log-max-size").arg(s.log_max_size.to_string()).arg("--log-max-files").arg(s.log_max_files.to_string());
     cmd.arg("--cgroup").arg(s.cgroup);
