@@ -270,7 +270,9 @@ fn detached_containers_go_through_their_lifecycle() {
 #[test]
 fn exec_runs_processes_in_a_running_container() {
     let d = daemon_with_busybox();
-    d.docker(&["run", "-d", "--name", "box", "-e", "GREETING=hi", "busybox", "sleep", "300"]).ok();
+    d.docker(&["run", "-d", "--name", "box", "-e", "GREETING=hi", "--ulimit", "nofile=512:1024", "busybox", "sleep", "300"]).ok();
+    // An exec'd process has the container's resource limits.
+    assert_eq!(d.docker(&["exec", "box", "sh", "-c", "echo $(ulimit -n) $(ulimit -Hn)"]).ok().trim(), "512 1024");
     assert_eq!(d.docker(&["exec", "box", "sh", "-c", "echo $GREETING from $(hostname)"]).ok().trim(), format!("hi from {}", &d.docker(&["inspect", "-f", "{{.Id}}", "box"]).stdout[..12]));
     assert_eq!(d.docker(&["exec", "box", "sh", "-c", "exit 42"]).code, 42);
     assert_eq!(d.docker(&["exec", "-u", "nobody", "-w", "/tmp", "-e", "X=1", "box", "sh", "-c", "echo $(id -u) $(pwd) $X"]).ok().trim(), "65534 /tmp 1");
@@ -298,6 +300,38 @@ fn exec_runs_processes_in_a_running_container() {
     d.docker(&["stop", "-t", "1", "box"]).ok();
     let r = d.docker(&["exec", "box", "true"]);
     assert!(r.err().contains("is not running"), "{}", r.stderr);
+}
+
+#[test]
+fn update_changes_only_the_limits_given() {
+    let d = daemon_with_busybox();
+    let limits = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; \
+                  cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max; \
+                  cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max";
+    d.docker(&["run", "-d", "--name", "lim", "--cpus", "0.5", "-m", "64m", "--restart", "on-failure:3", "busybox", "sleep", "300"]).ok();
+    let before: Vec<String> = d.docker(&["exec", "lim", "sh", "-c", limits]).ok().lines().map(String::from).collect();
+    assert_eq!(before[0], "67108864");
+    assert!(before[1].starts_with("50000"), "{before:?}");
+    // The docker CLI sends zero for every flag not given: those must change nothing.
+    d.docker(&["update", "--memory", "128m", "--memory-swap", "256m", "lim"]).ok();
+    let after: Vec<String> = d.docker(&["exec", "lim", "sh", "-c", limits]).ok().lines().map(String::from).collect();
+    assert_eq!(after[0], "134217728");
+    assert_eq!(after[1], before[1], "the CPU quota is kept");
+    assert_eq!(
+        d.docker(&["inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.RestartPolicy.Name}}", "lim"]).ok().trim(),
+        "134217728 268435456 500000000 on-failure"
+    );
+    d.docker(&["update", "--pids-limit", "30", "--restart", "always", "lim"]).ok();
+    let pids = d.docker(&["exec", "lim", "sh", "-c", limits]).ok().lines().nth(2).unwrap_or_default().to_string();
+    assert_eq!(pids, "30");
+    assert_eq!(d.docker(&["inspect", "-f", "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.PidsLimit}}", "lim"]).ok().trim(), "always 30");
+    // dockerd's conflicts: --cpus is set, so the CFS quota cannot be changed separately.
+    let r = d.docker(&["update", "--cpu-quota", "20000", "lim"]);
+    assert!(r.err().contains("Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set"), "{}", r.stderr);
+    let r = d.docker(&["update", "--memory", "512m", "lim"]);
+    assert!(r.err().contains("Memory limit should be smaller than already set memoryswap limit"), "{}", r.stderr);
+    assert_eq!(d.docker(&["inspect", "-f", "{{.HostConfig.Memory}}", "lim"]).ok().trim(), "134217728", "a refused update changes nothing");
+    d.docker(&["rm", "-f", "lim"]).ok();
 }
 
 #[test]

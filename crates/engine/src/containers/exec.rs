@@ -138,6 +138,11 @@ impl Engine {
         if let Some(cs) = cfg.console_size.as_ref().filter(|c| c.len() == 2 && c[0] > 0) {
             p["consoleSize"] = json!({"height": cs[0], "width": cs[1]});
         }
+        // As with Docker, an exec'd process has the container's resource limits (--ulimit).
+        let bundle = self.paths(&rec.id).state.join("config.json");
+        if let Some(r) = std::fs::read(&bundle).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()).and_then(|v| v["process"].get("rlimits").cloned()) {
+            p["rlimits"] = r;
+        }
         Ok(p)
     }
 

@@ -92,6 +92,8 @@ impl Engine {
         let _op = c.op.lock().unwrap_or_else(|p| p.into_inner());
         let rec = c.rec().clone();
         let mut h = rec.host_config.clone();
+        let u = only_set(u);
+        check_update(&u, &h)?;
         if let Some(v) = u.memory {
             h.memory = v;
         }
@@ -172,4 +174,49 @@ impl Engine {
         self.events.publish("container", "update", &rec.id, attrs([("name", rec.name)]));
         Ok(Vec::new())
     }
+}
+
+/// The docker CLI sends every field of an update, zero where the user gave no flag: as
+/// dockerd, zero (or an empty string, or a restart policy without a name) changes nothing.
+fn only_set(mut u: UpdateConfig) -> UpdateConfig {
+    for v in [&mut u.cpu_shares, &mut u.memory, &mut u.cpu_period, &mut u.cpu_quota, &mut u.memory_reservation, &mut u.memory_swap, &mut u.nano_cpus] {
+        if *v == Some(0) {
+            *v = None;
+        }
+    }
+    for v in [&mut u.cpuset_cpus, &mut u.cpuset_mems] {
+        if v.as_deref() == Some("") {
+            *v = None;
+        }
+    }
+    if u.blkio_weight == Some(0) {
+        u.blkio_weight = None;
+    }
+    if u.restart_policy.as_ref().is_some_and(|r| r.name.is_empty()) {
+        u.restart_policy = None;
+    }
+    u
+}
+
+/// dockerd's conflicts between an update and what the container already has.
+fn check_update(u: &UpdateConfig, h: &api::container::HostConfig) -> Result<()> {
+    let conflict = |m: &str| Err(Error::invalid(format!("Conflicting options: {m}")));
+    if u.nano_cpus.is_some() && h.cpu_period > 0 {
+        return conflict("Nano CPUs cannot be updated as CPU Period has already been set");
+    }
+    if u.nano_cpus.is_some() && h.cpu_quota > 0 {
+        return conflict("Nano CPUs cannot be updated as CPU Quota has already been set");
+    }
+    if u.cpu_period.is_some() && h.nano_cpus > 0 {
+        return conflict("CPU Period cannot be updated as NanoCPUs has already been set");
+    }
+    if u.cpu_quota.is_some() && h.nano_cpus > 0 {
+        return conflict("CPU Quota cannot be updated as NanoCPUs has already been set");
+    }
+    if let Some(m) = u.memory {
+        if h.memory_swap > 0 && m > h.memory_swap && u.memory_swap.is_none() {
+            return Err(Error::invalid("Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time"));
+        }
+    }
+    Ok(())
 }
