@@ -200,7 +200,7 @@ impl Daemon {
 
     /// Runs `berth` with stdin.
     pub fn berth_in(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
-        run(Command::new(bin("berth")).arg("-H").arg(self.host()).args(args), stdin)
+        run(&mut self.command("berth", args), stdin)
     }
 
     /// Runs the real Docker CLI against this daemon.
@@ -210,12 +210,22 @@ impl Daemon {
 
     /// Runs the real Docker CLI with stdin.
     pub fn docker_in(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
-        let cfg = self.dir.path().join("docker-config");
-        let _ = std::fs::create_dir_all(&cfg);
-        run(
-            Command::new("docker").arg("--config").arg(cfg).arg("-H").arg(self.host()).args(args).env_remove("DOCKER_CONTEXT"),
-            stdin,
-        )
+        run(&mut self.command("docker", args), stdin)
+    }
+
+    /// A command line of `cli` (`docker` or `berth`) against this daemon, not yet run.
+    pub fn command(&self, cli: &str, args: &[&str]) -> Command {
+        let mut c = if cli == "docker" {
+            let cfg = self.dir.path().join("docker-config");
+            let _ = std::fs::create_dir_all(&cfg);
+            let mut c = Command::new("docker");
+            c.arg("--config").arg(cfg).env_remove("DOCKER_CONTEXT");
+            c
+        } else {
+            Command::new(bin(cli))
+        };
+        c.arg("-H").arg(self.host()).args(args);
+        c
     }
 
     /// A raw HTTP request on the socket: (status, body).
@@ -494,4 +504,94 @@ pub fn sha256_hex(b: &[u8]) -> String {
 /// Whether the tests run as root (most need it).
 pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
+}
+
+/// A command on a pseudo-terminal of the test's own (its controlling terminal), typed at
+/// and read from as a user's terminal would be.
+pub struct Terminal {
+    master: std::fs::File,
+    child: Child,
+    out: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Terminal {
+    /// Starts `cmd` on a new terminal of `rows` x `cols`.
+    pub fn spawn(cmd: &mut Command, rows: u16, cols: u16) -> Terminal {
+        use std::os::fd::FromRawFd;
+        use std::os::unix::process::CommandExt;
+        let (mut m, mut s) = (-1, -1);
+        let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        // SAFETY: openpty fills in two descriptors we then own.
+        assert_eq!(unsafe { libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), &ws) }, 0, "openpty");
+        // SAFETY: both descriptors are fresh and owned here.
+        let (master, slave) = unsafe { (std::fs::File::from_raw_fd(m), std::fs::File::from_raw_fd(s)) };
+        let stdio = |f: &std::fs::File| Stdio::from(f.try_clone().expect("dup"));
+        cmd.stdin(stdio(&slave)).stdout(stdio(&slave)).stderr(stdio(&slave));
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn on the terminal");
+        drop(slave);
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (mut r, o) = (master.try_clone().expect("dup"), out.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // Ends with EIO once the last holder of the replica has gone.
+            while let Ok(n) = std::io::Read::read(&mut r, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                o.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Terminal { master, child, out }
+    }
+
+    /// Types `keys` (one read's worth on the other side: send detach keys one at a time).
+    pub fn send(&mut self, keys: &[u8]) {
+        self.master.write_all(keys).expect("type");
+    }
+
+    /// Everything shown so far.
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the screen shows `text` (panics after `limit`).
+    pub fn expect(&self, text: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !self.screen().contains(text) {
+            assert!(Instant::now() < deadline, "terminal never showed {text:?}; it shows:\n{}", self.screen());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Resizes the terminal (the kernel sends SIGWINCH to the command).
+    pub fn resize(&self, rows: u16, cols: u16) {
+        let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        // SAFETY: TIOCSWINSZ reads a winsize we own.
+        assert_eq!(unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&self.master), libc::TIOCSWINSZ, &ws) }, 0);
+    }
+
+    /// Waits for the command to exit (killing it after `limit`); its exit code.
+    pub fn wait(mut self, limit: Duration) -> i32 {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(st) = self.child.try_wait().expect("wait") {
+                return st.code().unwrap_or(-1);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("the command did not exit; the terminal shows:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }

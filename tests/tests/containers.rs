@@ -51,6 +51,10 @@ fn run_follows_dockers_semantics() {
     assert!(r.err().contains("is already in use"), "{}", r.stderr);
     let r = d.docker(&["run", "--rm", "--memory", "1k", "busybox", "true"]);
     assert!(r.err().contains("Minimum memory limit"), "{}", r.stderr);
+    let r = d.docker(&["run", "--rm", "-w", "relative", "busybox", "true"]);
+    assert!(r.err().contains("the working directory 'relative' is invalid, it needs to be an absolute path"), "{}", r.stderr);
+    let (status, body, _) = d.http("POST", "/containers/create", br#"{"Image":"busybox","HostConfig":{"Memory":-5}}"#);
+    assert_eq!((status, body.contains("Minimum memory limit allowed is 6MB")), (400, true), "{body}");
     let r = d.docker(&["run", "--rm", "--restart", "always", "busybox", "true"]);
     assert!(r.code != 0, "--rm with a restart policy is refused");
     // --rm leaves nothing: no container, no mount.
@@ -91,6 +95,19 @@ fn containers_are_isolated_with_dockers_default_security() {
     assert!(!out.contains("00000000a80425fb"), "privileged gets more capabilities: {out}");
     let out = d.docker(&["run", "--rm", "--security-opt", "no-new-privileges", "busybox", "grep", "NoNewPrivs", "/proc/self/status"]).ok().to_string();
     assert_eq!(out.trim(), "NoNewPrivs:\t1");
+    if std::path::Path::new("/sys/fs/cgroup/memory/memory.oom_control").exists() {
+        // cgroup v1 only: v2 has no such switch (dockerd ignores the flag there too).
+        let out = d.docker(&["run", "--rm", "-m", "64m", "--oom-kill-disable", "busybox", "head", "-1", "/sys/fs/cgroup/memory/memory.oom_control"]).ok().to_string();
+        assert_eq!(out.trim(), "oom_kill_disable 1");
+    }
+    // The host's resolvers (loopback ones are unreachable from the container's network).
+    let host_ns: Vec<String> = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default().lines().filter_map(|l| l.strip_prefix("nameserver ")).map(|a| a.trim().to_string()).filter(|a| !a.starts_with("127.") && a != "::1").collect();
+    let resolv = d.docker(&["run", "--rm", "busybox", "cat", "/etc/resolv.conf"]).ok().to_string();
+    let want: Vec<String> = if host_ns.is_empty() { vec!["8.8.8.8".into(), "8.8.4.4".into()] } else { host_ns };
+    let got: Vec<String> = resolv.lines().filter_map(|l| l.strip_prefix("nameserver ")).map(String::from).collect();
+    assert_eq!(got, want, "{resolv}");
+    let resolv = d.docker(&["run", "--rm", "--dns", "192.0.2.1", "--dns-search", "example.test", "busybox", "cat", "/etc/resolv.conf"]).ok().to_string();
+    assert!(resolv.starts_with("nameserver 192.0.2.1\nsearch example.test\n"), "{resolv}");
     let out = d.docker(&["run", "--rm", "--ulimit", "nofile=100:200", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn"]).ok().to_string();
     assert_eq!(out, "100\n200\n");
     let out = d.docker(&["run", "--rm", "--sysctl", "net.ipv4.ip_forward=1", "busybox", "cat", "/proc/sys/net/ipv4/ip_forward"]).ok().to_string();
@@ -395,4 +412,127 @@ fn images_in_use_cannot_be_removed() {
     assert!(r.err().contains("image is being used by running container"), "{}", r.stderr);
     d.docker(&["rm", "-f", "runner", "user"]).ok();
     d.docker(&["rmi", "busybox"]).ok();
+}
+
+#[test]
+fn terminals_resize_detach_and_reattach() {
+    let d = daemon_with_busybox();
+    let secs = Duration::from_secs(10);
+    for cli in ["berth", "docker"] {
+        // run -it: the terminal's size from the first moment, resizes followed, the exit
+        // code of the shell.
+        let mut t = Terminal::spawn(&mut d.command(cli, &["run", "-it", "--rm", "busybox", "sh"]), 30, 100);
+        t.expect("/ # ", secs);
+        t.send(b"stty size; tty\r");
+        t.expect("30 100\r\n/dev/pts/0", secs);
+        t.resize(40, 120);
+        std::thread::sleep(Duration::from_millis(300));
+        t.send(b"stty size\r");
+        t.expect("40 120", secs);
+        t.send(b"exit 3\r");
+        assert_eq!(t.wait(secs), 3, "{cli}");
+
+        // Ctrl-P Ctrl-Q leaves the container running; attach finds the same shell.
+        let name = format!("tty-{cli}");
+        let mut t = Terminal::spawn(&mut d.command(cli, &["run", "-it", "--name", &name, "busybox", "sh"]), 30, 100);
+        t.expect("/ # ", secs);
+        t.send(b"X=kept\r");
+        // Keys count as detach keys only when each comes alone, as typed.
+        std::thread::sleep(Duration::from_millis(300));
+        t.send(&[0x10]);
+        std::thread::sleep(Duration::from_millis(100));
+        t.send(&[0x11]);
+        assert_eq!(t.wait(secs), 0, "{cli}: detached");
+        assert_eq!(d.docker(&["inspect", "-f", "{{.State.Status}}", &name]).ok().trim(), "running");
+        // An exec'd terminal is sized before its process runs.
+        let t = Terminal::spawn(&mut d.command(cli, &["exec", "-it", &name, "sh", "-c", "stty size; tty; exit 4"]), 25, 90);
+        t.expect("25 90\r\n/dev/pts/", secs);
+        assert_eq!(t.wait(secs), 4, "{cli}: exec's exit code");
+        let mut t = Terminal::spawn(&mut d.command(cli, &["attach", "--detach-keys", "ctrl-x", &name]), 30, 100);
+        std::thread::sleep(Duration::from_millis(300));
+        t.send(b"echo $X\r");
+        t.expect("kept", secs);
+        std::thread::sleep(Duration::from_millis(300));
+        t.send(&[0x18]);
+        t.wait(secs);
+        assert_eq!(d.docker(&["inspect", "-f", "{{.State.Status}}", &name]).ok().trim(), "running", "{cli}: detached by ctrl-x");
+        let mut t = Terminal::spawn(&mut d.command(cli, &["attach", &name]), 30, 100);
+        std::thread::sleep(Duration::from_millis(300));
+        t.send(b"exit 5\r");
+        assert_eq!(t.wait(secs), 5, "{cli}: attach ends with the container");
+        assert_eq!(d.docker(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", &name]).ok().trim(), "exited 5");
+    }
+    // An exec with a TTY into a container without one, through the API's resize.
+    d.docker(&["run", "-d", "--name", "plain", "busybox", "sleep", "300"]).ok();
+    let t = Terminal::spawn(&mut d.command("docker", &["exec", "-it", "plain", "sh", "-c", "stty size"]), 33, 77);
+    t.expect("33 77", secs);
+    assert_eq!(t.wait(secs), 0);
+    d.docker(&["rm", "-f", "plain"]).ok();
+}
+
+#[test]
+fn logs_follow_select_by_time_and_show_details() {
+    let mut d = Daemon::start();
+    // Log options of the daemon apply to every container on its driver.
+    std::fs::write(d.dir.path().join("daemon.json"), r#"{"log-opts":{"labels":"tier","env":"MODE"}}"#).unwrap();
+    d.restart();
+    d.import_busybox("busybox");
+    d.berth(&["run", "-d", "--name", "talk", "-l", "tier=front", "-e", "MODE=fast", "busybox", "sh", "-c", "echo one; sleep 1; echo two >&2; sleep 1; echo three"]).ok();
+    // -f follows the output until the container ends, keeping the streams apart.
+    for cli in ["docker", "berth"] {
+        let f = if cli == "docker" { d.docker(&["logs", "-f", "talk"]) } else { d.berth(&["logs", "-f", "talk"]) };
+        assert_eq!((f.code, f.stdout.as_str(), f.stderr.as_str()), (0, "one\nthree\n", "two\n"), "{cli}");
+    }
+    assert_eq!(d.docker(&["inspect", "-f", "{{json .HostConfig.LogConfig}}", "talk"]).ok().trim(), r#"{"Type":"json-file","Config":{"env":"MODE","labels":"tier"}}"#);
+    let details = d.docker(&["logs", "--details", "talk"]);
+    assert_eq!((details.stdout.as_str(), details.stderr.as_str()), ("MODE=fast,tier=front one\nMODE=fast,tier=front three\n", "MODE=fast,tier=front two\n"));
+    assert_eq!(d.berth(&["logs", "--details", "--tail", "1", "talk"]).ok(), "MODE=fast,tier=front three\n");
+    // --since and --until select by the times -t shows.
+    let stamped = d.docker(&["logs", "-t", "talk"]);
+    let two_at = stamped.stderr.split(' ').next().unwrap().to_string();
+    assert!(stamped.stdout.lines().all(|l| l.ends_with(" one") || l.ends_with(" three")), "{}", stamped.stdout);
+    let since = d.docker(&["logs", "--since", &two_at, "talk"]);
+    assert_eq!((since.stdout.as_str(), since.stderr.as_str()), ("three\n", "two\n"));
+    let until = d.docker(&["logs", "--until", &two_at, "talk"]);
+    assert_eq!((until.stdout.as_str(), until.stderr.as_str()), ("one\n", ""));
+    assert_eq!(d.docker(&["logs", "--tail", "0", "talk"]).ok(), "");
+    // A container without a log cannot be read.
+    d.docker(&["run", "--name", "mute", "--log-driver", "none", "busybox", "echo", "unseen"]).ok();
+    assert!(d.docker(&["logs", "mute"]).err().contains("configured logging driver does not support reading"));
+    let r = d.docker(&["run", "--rm", "--log-opt", "labels-regex=(", "busybox", "true"]);
+    assert!(r.err().contains("labels-regex"), "{}", r.stderr);
+}
+
+#[test]
+fn ps_lists_and_filters_like_docker() {
+    let d = daemon_with_busybox();
+    d.docker(&["run", "-d", "--name", "web", "-l", "tier=front", "busybox", "sleep", "300"]).ok();
+    d.docker(&["run", "--name", "webapp", "busybox", "sh", "-c", "exit 3"]).code;
+    d.docker(&["create", "--name", "db", "busybox"]).ok();
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut a = vec!["ps", "--format", "{{.Names}}"];
+        a.extend_from_slice(args);
+        d.docker(&a).ok().lines().map(String::from).collect()
+    };
+    assert_eq!(names(&[]), ["web"], "running ones only by default");
+    assert_eq!(names(&["-a"]), ["db", "webapp", "web"], "newest first");
+    // -n and -l take the newest in any state.
+    assert_eq!(names(&["-n", "2"]), ["db", "webapp"]);
+    assert_eq!(names(&["-l"]), ["db"]);
+    assert_eq!(d.berth(&["ps", "-l", "--format", "{{.Names}}"]).ok(), "db\n");
+    // Names match as regular expressions, as in dockerd.
+    assert_eq!(names(&["-a", "--filter", "name=^web$"]), ["web"]);
+    assert_eq!(names(&["-a", "--filter", "name=web"]), ["webapp", "web"]);
+    assert_eq!(names(&["-a", "--filter", "status=created"]), ["db"]);
+    assert_eq!(names(&["-a", "--filter", "exited=3"]), ["webapp"]);
+    assert_eq!(names(&["-a", "--filter", "label=tier=front"]), ["web"]);
+    assert_eq!(names(&["-a", "--filter", "ancestor=busybox", "--filter", "status=running"]), ["web"]);
+    let id = d.docker(&["inspect", "-f", "{{.Id}}", "db"]).ok()[..10].to_string();
+    assert_eq!(names(&["-a", "--filter", &format!("id={id}")]), ["db"]);
+    assert!(d.docker(&["ps", "--filter", "status=bogus"]).err().contains("invalid filter 'status=bogus'"));
+    let quiet = d.docker(&["ps", "-aq", "--no-trunc"]).ok().to_string();
+    assert!(quiet.lines().all(|l| l.len() == 64) && quiet.lines().count() == 3, "{quiet}");
+    let table = d.berth(&["ps", "-s"]).ok().to_string();
+    assert!(table.lines().next().unwrap().ends_with("SIZE") && table.contains("(virtual "), "{table}");
+    d.docker(&["rm", "-f", "web", "webapp", "db"]).ok();
 }

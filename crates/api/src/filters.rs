@@ -59,6 +59,14 @@ impl Filters {
         }
     }
 
+    /// Docker's `Args.Match`: with no value for `key`, true; otherwise whether some value
+    /// equals `source` or, read as a regular expression, matches in it (`name=^web$`,
+    /// `name=web`, `id=3f4`). A value that is no valid expression only matches exactly.
+    pub fn matches(&self, key: &str, source: &str) -> bool {
+        let vals = self.get(key);
+        vals.is_empty() || vals.iter().any(|v| v == source || regex::Regex::new(v).is_ok_and(|re| re.is_match(source)))
+    }
+
     /// Whether `labels` satisfy every `label=` filter (`key` or `key=value`), and none of
     /// the `label!=` ones.
     pub fn match_labels(&self, labels: &BTreeMap<String, String>) -> bool {
@@ -101,5 +109,15 @@ mod tests {
         assert!(!f.match_labels(&l));
         l.insert("b".to_string(), "2".to_string());
         assert!(f.match_labels(&l));
+    }
+
+    #[test]
+    fn values_match_as_regular_expressions() {
+        let f = Filters::from_args(&["name=^web$".into(), "name=db".into()]).unwrap();
+        assert!(f.matches("name", "web") && f.matches("name", "mydb1"));
+        assert!(!f.matches("name", "webapp"));
+        assert!(f.matches("id", "anything"), "no value: everything matches");
+        let bad = Filters::from_args(&["name=a(".into()]).unwrap();
+        assert!(bad.matches("name", "a(") && !bad.matches("name", "xa(y"));
     }
 }

@@ -67,8 +67,11 @@ pub trait ContainerBackend: Send + Sync {
     fn list(&self, opts: &crate::containers::ListOptions) -> Result<Vec<api::container::ContainerSummary>>;
     /// `GET /containers/{id}/logs`.
     fn logs(&self, name: &str, opts: &crate::containers::LogOptions, out: &mut dyn Write, gone: &dyn Fn() -> bool) -> Result<()>;
-    /// Whether the container has a TTY (logs and attach framing).
+    /// Whether the container has a TTY (attach framing).
     fn has_tty(&self, name: &str) -> Result<bool>;
+    /// Checks that the container's log can be read (before any byte of the answer is
+    /// sent); whether it has a TTY (logs framing).
+    fn check_logs(&self, name: &str) -> Result<bool>;
     /// `POST /containers/{id}/attach`.
     fn attach(&self, name: &str, req: crate::containers::AttachRequest) -> Result<tokio::sync::oneshot::Receiver<Result<std::os::unix::net::UnixStream>>>;
     /// `POST /containers/{id}/resize`.

@@ -99,7 +99,7 @@ impl Engine {
                 "Volume": ["local"],
                 "Network": ["bridge", "host", "none"],
                 "Authorization": null,
-                "Log": ["json-file"],
+                "Log": ["json-file", "none"],
             },
             "MemoryLimit": true,
             "SwapLimit": true,
@@ -114,7 +114,7 @@ impl Engine {
             "OomKillDisable": cg == "1",
             "NGoroutines": 0,
             "SystemTime": store::now_rfc3339(),
-            "LoggingDriver": "json-file",
+            "LoggingDriver": self.default_log_driver(),
             "CgroupDriver": "cgroupfs",
             "CgroupVersion": cg,
             "NEventsListener": self.events.listeners(),
@@ -272,7 +272,10 @@ impl crate::backend::ContainerBackend for Engine {
         self.container_logs(name, opts, out, gone)
     }
     fn has_tty(&self, name: &str) -> Result<bool> {
-        Ok(self.inspect_container(name, false)?["Config"]["Tty"] == true)
+        Ok(self.container(name)?.rec().config.tty == Some(true))
+    }
+    fn check_logs(&self, name: &str) -> Result<bool> {
+        self.check_container_logs(name)
     }
     fn attach(&self, name: &str, req: crate::containers::AttachRequest) -> Result<tokio::sync::oneshot::Receiver<Result<std::os::unix::net::UnixStream>>> {
         self.attach_container(name, req)

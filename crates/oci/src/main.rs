@@ -142,6 +142,8 @@ fn run(cli: Cli) -> Result<(), String> {
         Cmd::Create { bundle, pid_file, console_socket, no_pivot, preserve_fds, id } => {
             let spec = read_json(&bundle.join("config.json"))?;
             let args0 = spec.pointer("/process/args/0").and_then(|a| a.as_str()).map(String::from);
+            let no_oom_kill = spec.pointer("/linux/resources/memory/disableOOMKiller").and_then(|v| v.as_bool()) == Some(true);
+            let cgroup = spec.pointer("/linux/cgroupsPath").and_then(|v| v.as_str()).unwrap_or("").to_string();
             let (bundle, finish) = prepare_create(&bundle, spec, &cli.root)?;
             ContainerBuilder::new(id.clone(), syscall)
                 .with_executor(finish)
@@ -156,8 +158,13 @@ fn run(cli: Cli) -> Result<(), String> {
                 .with_detach(true)
                 .with_no_pivot(no_pivot)
                 .build()
-                .map(|_| ())
-                .map_err(|e| docker_message(&format!("{e:?}"), args0.as_deref()))
+                .map_err(|e| docker_message(&format!("{e:?}"), args0.as_deref()))?;
+            // libcontainer 0.7 never writes the spec's disableOOMKiller; the payload has not
+            // started yet, so setting it now is in time.
+            if no_oom_kill {
+                disable_oom_killer(&cgroup)?;
+            }
+            Ok(())
         }
         Cmd::Start { id } => container(&cli.root, &id)?.start().map_err(|e| e.to_string()),
         Cmd::State { id } => {
@@ -300,6 +307,11 @@ fn prepare_exec(c: &Container, process: &std::path::Path, mut p: serde_json::Val
 
 impl Executor for Finish {
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
+        if let Some(p) = spec.process().as_ref().filter(|p| p.terminal() == Some(true)) {
+            if let Some(size) = p.console_size() {
+                set_console_size(size.height(), size.width());
+            }
+        }
         if let Some(want) = &self.want {
             self.become_wanted(want).map_err(ExecutorError::Other)?;
         }
@@ -309,6 +321,25 @@ impl Executor for Finish {
     fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
         DefaultExecutor {}.validate(spec)
     }
+}
+
+/// `memory.oom_control` = 1 for the container's cgroup (cgroup v1; v2 has no such switch,
+/// and Docker ignores the flag there too).
+fn disable_oom_killer(cgroup: &str) -> Result<(), String> {
+    match runtime::cgroups::Hierarchy::detect() {
+        h @ runtime::cgroups::Hierarchy::V1(_) => h.set(cgroup, &[("memory", "memory.oom_control", "", "1".into())]).map_err(|e| format!("disabling the OOM killer: {e}")),
+        runtime::cgroups::Hierarchy::V2(_) => Ok(()),
+    }
+}
+
+/// Sets the size of the terminal on stdin (the PTY's replica): libcontainer 0.7 ignores
+/// `process.consoleSize`, and a process that reads its size at once (`stty size`, a shell's
+/// line editor) must not see 0x0 before the client's first resize arrives. runc's init does
+/// the same.
+fn set_console_size(height: u64, width: u64) {
+    let ws = libc::winsize { ws_row: height.min(u16::MAX as u64) as u16, ws_col: width.min(u16::MAX as u64) as u16, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCSWINSZ reads a winsize we own; on a non-terminal it fails harmlessly.
+    unsafe { libc::ioctl(0, libc::TIOCSWINSZ, &ws) };
 }
 
 /// What [`Finish`] makes of the process: IDs, groups, capability sets (bit masks by

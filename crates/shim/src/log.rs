@@ -16,6 +16,9 @@ pub struct JsonLog {
     max_size: u64,
     max_files: u32,
     partial: [Vec<u8>; 2],
+    /// `"attrs":{...},` written between `stream` and `time` (empty without attributes),
+    /// as Docker's json-file driver does.
+    attrs: Vec<u8>,
 }
 
 /// Appends `s` JSON-escaped to `out`.
@@ -41,11 +44,29 @@ pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 impl JsonLog {
-    /// Opens (appends to) the log at `path`; `max_size` 0 means no rotation.
-    pub fn open(path: PathBuf, max_size: u64, max_files: u32) -> std::io::Result<JsonLog> {
+    /// Opens (appends to) the log at `path`; `max_size` 0 means no rotation. `attrs` (string
+    /// values) go with every line.
+    pub fn open(path: PathBuf, max_size: u64, max_files: u32, attrs: &serde_json::Map<String, serde_json::Value>) -> std::io::Result<JsonLog> {
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         let size = file.metadata()?.len();
-        Ok(JsonLog { path, file: Some(file), size, max_size, max_files: max_files.max(1), partial: [Vec::new(), Vec::new()] })
+        let mut fragment = Vec::new();
+        if !attrs.is_empty() {
+            let mut sorted: Vec<(&String, &serde_json::Value)> = attrs.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(b.0));
+            fragment.extend_from_slice(b"\"attrs\":{");
+            for (i, (k, v)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    fragment.push(b',');
+                }
+                fragment.push(b'"');
+                escape_into(&mut fragment, k.as_bytes());
+                fragment.extend_from_slice(b"\":\"");
+                escape_into(&mut fragment, v.as_str().unwrap_or("").as_bytes());
+                fragment.push(b'"');
+            }
+            fragment.extend_from_slice(b"},");
+        }
+        Ok(JsonLog { path, file: Some(file), size, max_size, max_files: max_files.max(1), partial: [Vec::new(), Vec::new()], attrs: fragment })
     }
 
     /// Adds output of stream 1 (stdout) or 2 (stderr).
@@ -80,7 +101,9 @@ impl JsonLog {
         let mut e = Vec::with_capacity(line.len() + 80);
         e.extend_from_slice(b"{\"log\":\"");
         escape_into(&mut e, line);
-        e.extend_from_slice(if stream == 2 { b"\",\"stream\":\"stderr\",\"time\":\"" } else { b"\",\"stream\":\"stdout\",\"time\":\"" });
+        e.extend_from_slice(if stream == 2 { b"\",\"stream\":\"stderr\"," } else { b"\",\"stream\":\"stdout\"," });
+        e.extend_from_slice(&self.attrs);
+        e.extend_from_slice(b"\"time\":\"");
         let now = api::time::now_nanos();
         e.extend_from_slice(api::time::rfc3339((now / 1_000_000_000) as i64, (now % 1_000_000_000) as u32).as_bytes());
         e.extend_from_slice(b"\"}\n");
@@ -120,7 +143,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("berth-shim-log-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("c-json.log");
-        let mut log = JsonLog::open(path.clone(), 300, 3).unwrap();
+        let mut log = JsonLog::open(path.clone(), 300, 3, &serde_json::Map::new()).unwrap();
         log.write(1, b"hello \"wor");
         log.write(1, b"ld\"\nsecond");
         log.write(2, b"err\n");
@@ -138,6 +161,21 @@ mod tests {
         assert!(!dir.join("c-json.log.3").exists(), "max-file bounds the files");
         let last = std::fs::read_to_string(&path).unwrap();
         assert!(last.contains("line 19"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn attributes_go_with_every_line_as_dockers_driver_writes_them() {
+        let dir = std::env::temp_dir().join(format!("berth-shim-attrs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c-json.log");
+        let attrs = serde_json::json!({"tier": "front", "a": "x\"y"});
+        let mut log = JsonLog::open(path.clone(), 0, 1, attrs.as_object().unwrap()).unwrap();
+        log.write(2, b"boom\n");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with(r#"{"log":"boom\n","stream":"stderr","attrs":{"a":"x\"y","tier":"front"},"time":"20"#), "{text}");
+        let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["attrs"]["a"], "x\"y");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -44,6 +44,8 @@ struct Args {
     cgroup: String,
     /// JSON description of the root filesystem to mount (`runtime::rootfs::Rootfs`).
     rootfs: Option<PathBuf>,
+    /// JSON object of attributes recorded with every log line.
+    log_attrs: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -61,6 +63,7 @@ fn parse_args() -> Result<Args, String> {
         stdin_once: false,
         cgroup: String::new(),
         rootfs: None,
+        log_attrs: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -76,6 +79,7 @@ fn parse_args() -> Result<Args, String> {
             "--log-max-files" => a.log_max_files = v()?.parse().map_err(|_| "bad --log-max-files")?,
             "--cgroup" => a.cgroup = v()?,
             "--rootfs" => a.rootfs = Some(v()?.into()),
+            "--log-attrs" => a.log_attrs = Some(v()?.into()),
             "--tty" => a.tty = true,
             "--stdin" => a.stdin = true,
             "--stdin-once" => a.stdin_once = true,
@@ -414,6 +418,8 @@ impl Shim {
             ["resize", proc, h, w] => {
                 let (Ok(h), Ok(w)) = (h.parse::<u16>(), w.parse::<u16>()) else { return ("err bad size\n".into(), false) };
                 match self.procs.get(*proc) {
+                    // The output has closed: the process is gone and no size matters.
+                    Some(p) if p.tty && p.out.is_empty() => ("ok\n".into(), false),
                     Some(p) if p.tty => {
                         let ws = libc::winsize { ws_row: h, ws_col: w, ws_xpixel: 0, ws_ypixel: 0 };
                         let fd = p.out.first().map(|(fd, _)| fd.as_raw_fd()).or(p.stdin.as_ref().map(|f| f.as_raw_fd())).unwrap_or(-1);
@@ -658,7 +664,11 @@ fn run(a: Args) -> Result<(), String> {
     let _ = std::fs::remove_file(&sock);
     let listener = UnixListener::bind(&sock).map_err(|e| format!("listening on {}/shim.sock: {e}", a.state.display()))?;
     listener.set_nonblocking(true).map_err(cerr)?;
-    let log = if a.log.as_os_str().is_empty() { None } else { Some(log::JsonLog::open(a.log.clone(), a.log_max_size, a.log_max_files).map_err(cerr)?) };
+    let attrs = match &a.log_attrs {
+        Some(p) => serde_json::from_slice(&std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => serde_json::Map::new(),
+    };
+    let log = if a.log.as_os_str().is_empty() { None } else { Some(log::JsonLog::open(a.log.clone(), a.log_max_size, a.log_max_files, &attrs).map_err(cerr)?) };
     let mut shim = Shim { a, procs: HashMap::new(), conns: Vec::new(), log, oom: false, deleted: false };
     let mut ready = std::io::stdout();
     match shim.create() {

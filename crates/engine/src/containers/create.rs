@@ -110,7 +110,7 @@ pub(crate) fn validate_host_config(h: &HostConfig) -> Result<()> {
     if h.auto_remove && !matches!(rp.name.as_str(), "" | "no") {
         return bad("can't create 'AutoRemove' container with restart policy".into());
     }
-    if h.memory > 0 && h.memory < MIN_MEMORY {
+    if h.memory != 0 && h.memory < MIN_MEMORY {
         return bad("Minimum memory limit allowed is 6MB".into());
     }
     if h.memory > 0 && h.memory_swap > 0 && h.memory_swap < h.memory {
@@ -157,6 +157,7 @@ pub(crate) fn validate_host_config(h: &HostConfig) -> Result<()> {
         return bad(format!("logger: no log driver named '{}' is registered (berth supports json-file and none)", h.log_config.kind));
     }
     super::lifecycle::log_limits(h)?;
+    super::logs::log_attrs(&h.log_config.config, &Default::default(), &[])?;
     runtime::caps::compute(h.privileged, h.cap_add.as_deref().unwrap_or(&[]), h.cap_drop.as_deref().unwrap_or(&[])).map_err(Error::invalid)?;
     for o in h.security_opt.iter().flatten() {
         super::lifecycle::parse_security_opt(o)?;
@@ -181,6 +182,28 @@ pub(crate) fn validate_host_config(h: &HostConfig) -> Result<()> {
 }
 
 impl Engine {
+    /// daemon.json's `log-driver`, json-file by default.
+    pub(crate) fn default_log_driver(&self) -> &str {
+        self.config.daemon_json.get("log-driver").and_then(|v| v.as_str()).filter(|d| !d.is_empty()).unwrap_or("json-file")
+    }
+
+    /// dockerd's `mergeAndVerifyLogConfig`: no driver means daemon.json's `log-driver`
+    /// (json-file by default), and a container on the daemon's driver gets its `log-opts`
+    /// for every option it does not set itself.
+    fn merge_log_config(&self, lc: &mut api::container::LogConfig) {
+        let default = self.default_log_driver();
+        if lc.kind.is_empty() {
+            lc.kind = default.to_string();
+        }
+        if lc.kind == default {
+            for (k, v) in self.config.daemon_json.get("log-opts").and_then(|o| o.as_object()).into_iter().flatten() {
+                if let Some(v) = v.as_str() {
+                    lc.config.entry(k.clone()).or_insert_with(|| v.to_string());
+                }
+            }
+        }
+    }
+
     /// `POST /containers/create`.
     pub fn create_container(&self, name: Option<&str>, req: CreateRequest) -> Result<CreateResponse> {
         let image_name = req.config.image.clone().unwrap_or_default();
@@ -202,6 +225,11 @@ impl Engine {
                 }
             },
         };
+        let mut req = req;
+        if let Some(w) = req.config.working_dir.as_deref().filter(|w| !w.is_empty() && !w.starts_with('/')) {
+            return Err(Error::invalid(format!("the working directory '{w}' is invalid, it needs to be an absolute path")));
+        }
+        self.merge_log_config(&mut req.host_config.log_config);
         validate_host_config(&req.host_config)?;
         if self.config.userns_remap.is_some() && req.host_config.userns_mode != "host" {
             let h = &req.host_config;

@@ -204,7 +204,8 @@ impl Engine {
             let status = r.state.status.as_str();
             let running = matches!(status, "running" | "paused" | "restarting");
             let explicit_status = !f.get("status").is_empty() || !exited.is_empty();
-            if !opts.all && !running && !explicit_status {
+            // `-n`/`--last` and `-l` include every state, as in dockerd.
+            if !opts.all && opts.limit <= 0 && !running && !explicit_status {
                 continue;
             }
             if !f.get("status").is_empty() && !f.get("status").iter().any(|s| s == status) {
@@ -213,10 +214,7 @@ impl Engine {
             if !exited.is_empty() && !(status == "exited" && exited.contains(&r.state.exit_code)) {
                 continue;
             }
-            if !f.get("id").is_empty() && !f.get("id").iter().any(|i| r.id.starts_with(i.as_str())) {
-                continue;
-            }
-            if !f.get("name").is_empty() && !f.get("name").iter().any(|n| r.name.contains(n.trim_start_matches('/'))) {
+            if !f.matches("id", &r.id) || !(f.matches("name", &r.name) || f.matches("name", &format!("/{}", r.name))) {
                 continue;
             }
             if !f.match_labels(&r.config.labels.clone().unwrap_or_default()) {

@@ -76,11 +76,45 @@ pub(crate) fn log_limits(h: &HostConfig) -> Result<(u64, u32)> {
         Some(s) => s.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| Error::invalid(format!("invalid max-file {s:?}: must be at least 1")))?,
     };
     for k in opts.keys() {
-        if !matches!(k.as_str(), "max-size" | "max-file" | "compress" | "labels" | "env" | "tag" | "mode") {
+        if !matches!(k.as_str(), "max-size" | "max-file" | "compress" | "labels" | "labels-regex" | "env" | "env-regex" | "tag" | "mode") {
             return Err(Error::invalid(format!("unknown log opt '{k}' for json-file log driver")));
         }
     }
     Ok((size, files))
+}
+
+/// The container's /etc/resolv.conf from the host's and the `--dns*` flags. A flag's list
+/// replaces the host's lines of its kind; empty (the Docker CLI sends `[]` for flags not
+/// given) keeps them. The host's loopback resolvers are unreachable from another network
+/// namespace: without any other, Docker's defaults (Google's) stand in.
+pub(crate) fn resolv_conf(host: &str, h: &HostConfig, host_net: bool) -> String {
+    let own = |l: &Option<Vec<String>>| l.clone().unwrap_or_default();
+    let (mut ns, mut search, mut opts) = (own(&h.dns), own(&h.dns_search), own(&h.dns_options));
+    let (own_ns, own_search, own_opts) = (!ns.is_empty(), !search.is_empty(), !opts.is_empty());
+    for l in host.lines() {
+        let mut f = l.split_whitespace();
+        match f.next() {
+            Some("nameserver") if !own_ns => {
+                if let Some(a) = f.next().filter(|a| host_net || !(a.starts_with("127.") || *a == "::1")) {
+                    ns.push(a.to_string());
+                }
+            }
+            Some("search") if !own_search => search.extend(f.map(String::from)),
+            Some("options") if !own_opts => opts.extend(f.map(String::from)),
+            _ => {}
+        }
+    }
+    if ns.is_empty() && !host_net {
+        ns = vec!["8.8.8.8".into(), "8.8.4.4".into()];
+    }
+    let mut out: String = ns.iter().map(|n| format!("nameserver {n}\n")).collect();
+    if !search.is_empty() {
+        out.push_str(&format!("search {}\n", search.join(" ")));
+    }
+    if !opts.is_empty() {
+        out.push_str(&format!("options {}\n", opts.join(" ")));
+    }
+    out
 }
 
 /// Docker's RAM sizes: `10m`, `1g`, `512k`, `1024` (binary units).
@@ -171,38 +205,7 @@ impl Engine {
         std::fs::write(&hp, hosts).map_err(io)?;
         files.push(("/etc/hosts".to_string(), hp));
         let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-        let mut ns: Vec<String> = h.dns.clone().unwrap_or_default();
-        let mut search: Vec<String> = h.dns_search.clone().unwrap_or_default();
-        let mut opts: Vec<String> = h.dns_options.clone().unwrap_or_default();
-        for l in host_resolv.lines() {
-            let mut f = l.split_whitespace();
-            match (f.next(), h.dns.is_none()) {
-                (Some("nameserver"), true) => {
-                    if let Some(a) = f.next() {
-                        // Loopback resolvers of the host are unreachable from another network namespace.
-                        if host_net || !(a.starts_with("127.") || a == "::1") {
-                            ns.push(a.to_string());
-                        }
-                    }
-                }
-                (Some("search"), _) if h.dns_search.is_none() => search.extend(f.map(String::from)),
-                (Some("options"), _) if h.dns_options.is_none() => opts.extend(f.map(String::from)),
-                _ => {}
-            }
-        }
-        if ns.is_empty() && !host_net {
-            ns = vec!["8.8.8.8".into(), "8.8.4.4".into()];
-        }
-        let mut resolv = String::new();
-        for n in &ns {
-            resolv.push_str(&format!("nameserver {n}\n"));
-        }
-        if !search.is_empty() {
-            resolv.push_str(&format!("search {}\n", search.join(" ")));
-        }
-        if !opts.is_empty() {
-            resolv.push_str(&format!("options {}\n", opts.join(" ")));
-        }
+        let resolv = resolv_conf(&host_resolv, h, host_net);
         let rp = dir.join("resolv.conf");
         std::fs::write(&rp, resolv).map_err(io)?;
         files.push(("/etc/resolv.conf".to_string(), rp));
@@ -463,6 +466,7 @@ impl Engine {
         let bundle = paths.state.clone();
         std::fs::write(bundle.join("config.json"), serde_json::to_vec(&spec).expect("spec")).map_err(|e| Error::internal(format!("writing the bundle: {e}")))?;
         let (log_max_size, log_max_files) = log_limits(h)?;
+        let log_attrs = super::logs::log_attrs(&h.log_config.config, &c.labels.clone().unwrap_or_default(), c.env.as_deref().unwrap_or(&[]))?;
         let log = paths.log(&rec.id);
         let no_log = h.log_config.kind == "none";
         let runtime = self.runtime_binary(&h.runtime)?;
@@ -478,6 +482,7 @@ impl Engine {
             log: if no_log { std::path::Path::new("") } else { &log },
             log_max_size,
             log_max_files,
+            log_attrs: &log_attrs,
             tty: c.tty == Some(true),
             stdin: c.open_stdin == Some(true),
             stdin_once: c.stdin_once == Some(true),
@@ -1057,5 +1062,17 @@ mod tests {
         assert!(parse_security_opt("bogus=1").is_err());
         let h = HostConfig { log_config: api::container::LogConfig { kind: "json-file".into(), config: [("max-size".to_string(), "1k".to_string())].into() }, ..Default::default() };
         assert_eq!(log_limits(&h).unwrap(), (1024, 3));
+    }
+
+    #[test]
+    fn resolv_conf_keeps_the_hosts_resolvers_unless_flags_replace_them() {
+        let host = "nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example\noptions edns0\n";
+        // What the Docker CLI sends without --dns flags: empty lists.
+        let none = HostConfig { dns: Some(vec![]), dns_search: Some(vec![]), dns_options: Some(vec![]), ..Default::default() };
+        assert_eq!(resolv_conf(host, &none, false), "nameserver 10.0.0.2\nsearch corp.example\noptions edns0\n");
+        assert_eq!(resolv_conf(host, &HostConfig::default(), true), "nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example\noptions edns0\n");
+        assert_eq!(resolv_conf("nameserver 127.0.0.53\n", &none, false), "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        let own = HostConfig { dns: Some(vec!["1.1.1.1".into()]), dns_search: Some(vec!["a.example".into()]), ..none };
+        assert_eq!(resolv_conf(host, &own, false), "nameserver 1.1.1.1\nsearch a.example\noptions edns0\n");
     }
 }

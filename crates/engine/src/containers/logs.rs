@@ -1,6 +1,7 @@
 //! `logs`: reading the json-file log (and its rotated files), following it.
 
 use crate::{Engine, Error, Result};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
@@ -19,6 +20,9 @@ pub struct LogOptions {
     pub tail: Option<usize>,
     /// Prefix each line with its time.
     pub timestamps: bool,
+    /// Prefix each line with its attributes (`--details`: the labels and environment
+    /// variables named by the `labels`, `labels-regex`, `env` and `env-regex` log options).
+    pub details: bool,
     /// Only entries at or after (UNIX nanoseconds).
     pub since: Option<i64>,
     /// Only entries before (UNIX nanoseconds).
@@ -29,12 +33,57 @@ struct Entry {
     stream: u8,
     time: i64,
     log: Vec<u8>,
+    /// `k=v,k2=v2` (query-escaped, sorted by key), as dockerd prints them with `--details`.
+    attrs: String,
 }
 
 fn parse_entry(line: &str) -> Option<Entry> {
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
     let time = api::time::parse_rfc3339(v["time"].as_str().unwrap_or("")).map_or(0, |(s, n)| s * 1_000_000_000 + n as i64);
-    Some(Entry { stream: if v["stream"] == "stderr" { 2 } else { 1 }, time, log: v["log"].as_str()?.as_bytes().to_vec() })
+    let mut attrs: Vec<(&String, &str)> = v["attrs"].as_object().into_iter().flatten().map(|(k, v)| (k, v.as_str().unwrap_or(""))).collect();
+    attrs.sort();
+    let attrs = attrs.iter().map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v))).collect::<Vec<_>>().join(",");
+    Some(Entry { stream: if v["stream"] == "stderr" { 2 } else { 1 }, time, log: v["log"].as_str()?.as_bytes().to_vec(), attrs })
+}
+
+/// Go's `url.QueryEscape`.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The attributes the json-file driver records with every line (dockerd's
+/// `Info.ExtraAttributes`): the container's labels named in the `labels` option or
+/// matching `labels-regex`, and its environment variables named in `env` or matching
+/// `env-regex`.
+pub(crate) fn log_attrs(log_opts: &BTreeMap<String, String>, labels: &BTreeMap<String, String>, env: &[String]) -> Result<BTreeMap<String, String>> {
+    let regex = |key: &str| -> Result<Option<regex::Regex>> {
+        match log_opts.get(key).filter(|v| !v.is_empty()) {
+            Some(r) => regex::Regex::new(r).map(Some).map_err(|e| Error::invalid(format!("invalid {key} log option {r:?}: {e}"))),
+            None => Ok(None),
+        }
+    };
+    let named = |key: &str| -> Vec<&str> { log_opts.get(key).map(|v| v.split(',').filter(|n| !n.is_empty()).collect()).unwrap_or_default() };
+    let env: BTreeMap<&str, &str> = env.iter().filter_map(|e| e.split_once('=')).collect();
+    let mut out = BTreeMap::new();
+    for (opt, re_opt, source) in [("labels", "labels-regex", labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<BTreeMap<_, _>>()), ("env", "env-regex", env)] {
+        for n in named(opt) {
+            if let Some(v) = source.get(n) {
+                out.insert(n.to_string(), v.to_string());
+            }
+        }
+        if let Some(re) = regex(re_opt)? {
+            out.extend(source.iter().filter(|(k, _)| re.is_match(k)).map(|(k, v)| (k.to_string(), v.to_string())));
+        }
+    }
+    Ok(out)
 }
 
 /// Parses a `since`/`until` query value: UNIX seconds with optional fraction, RFC 3339,
@@ -53,15 +102,23 @@ pub fn parse_log_time(s: &str) -> Result<Option<i64>> {
 }
 
 impl Engine {
+    /// Fails as dockerd does (501) for a container whose driver keeps no log; whether the
+    /// container has a TTY.
+    pub fn check_container_logs(&self, name: &str) -> Result<bool> {
+        let c = self.container(name)?;
+        let rec = c.rec();
+        if rec.host_config.log_config.kind == "none" {
+            return Err(Error::new(crate::ErrorKind::NotImplemented, "configured logging driver does not support reading"));
+        }
+        Ok(rec.config.tty == Some(true))
+    }
+
     /// Writes a container's log to `out` (framed unless it has a TTY) until the end, or
     /// with `follow` until the container stops or `gone()` says the client left.
     pub fn container_logs(&self, name: &str, o: &LogOptions, out: &mut dyn Write, gone: &dyn Fn() -> bool) -> Result<()> {
+        let tty = self.check_container_logs(name)?;
         let c = self.container(name)?;
         let rec = c.rec().clone();
-        if rec.host_config.log_config.kind == "none" {
-            return Err(Error::invalid("configured logging driver does not support reading"));
-        }
-        let tty = rec.config.tty == Some(true);
         let path = self.paths(&rec.id).log(&rec.id);
         let max_files = super::lifecycle::log_limits(&rec.host_config).map(|l| l.1).unwrap_or(3);
         let emit = |e: &Entry, out: &mut dyn Write| -> std::io::Result<()> {
@@ -71,9 +128,13 @@ impl Engine {
             if o.since.is_some_and(|s| e.time < s) || o.until.is_some_and(|u| e.time >= u) {
                 return Ok(());
             }
-            let mut data = Vec::with_capacity(e.log.len() + 40);
+            let mut data = Vec::with_capacity(e.log.len() + e.attrs.len() + 40);
             if o.timestamps {
                 data.extend_from_slice(api::time::rfc3339_nano_fixed(e.time).as_bytes());
+                data.push(b' ');
+            }
+            if o.details {
+                data.extend_from_slice(e.attrs.as_bytes());
                 data.push(b' ');
             }
             data.extend_from_slice(&e.log);
@@ -159,5 +220,29 @@ impl Engine {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_come_from_the_labels_and_env_the_options_name() {
+        let opts: BTreeMap<String, String> = [("labels", "tier,nope"), ("env-regex", "^APP_"), ("max-size", "1m")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let labels: BTreeMap<String, String> = [("tier", "front"), ("other", "x")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env = vec!["APP_MODE=a b".to_string(), "PATH=/bin".to_string()];
+        let a = log_attrs(&opts, &labels, &env).unwrap();
+        assert_eq!(a.into_iter().collect::<Vec<_>>(), vec![("APP_MODE".to_string(), "a b".to_string()), ("tier".to_string(), "front".to_string())]);
+        let bad: BTreeMap<String, String> = [("labels-regex".to_string(), "(".to_string())].into();
+        assert!(log_attrs(&bad, &labels, &env).unwrap_err().message.contains("labels-regex"));
+    }
+
+    #[test]
+    fn details_are_sorted_and_escaped_like_dockerd() {
+        let e = parse_entry(r#"{"log":"hi\n","stream":"stdout","attrs":{"z":"1","a":"x y&"},"time":"2026-01-02T03:04:05.000000006Z"}"#).unwrap();
+        assert_eq!(e.attrs, "a=x+y%26,z=1");
+        assert_eq!((e.stream, e.log.as_slice()), (1, &b"hi\n"[..]));
+        assert_eq!(parse_entry(r#"{"log":"x","stream":"stderr","time":"2026-01-02T03:04:05Z"}"#).unwrap().attrs, "");
     }
 }

@@ -71,6 +71,8 @@ pub(crate) struct ShimSpawn<'a> {
     pub log: &'a Path,
     pub log_max_size: u64,
     pub log_max_files: u32,
+    /// Attributes recorded with every log line (`--log-opt labels=...`).
+    pub log_attrs: &'a std::collections::BTreeMap<String, String>,
     pub tty: bool,
     pub stdin: bool,
     pub stdin_once: bool,
@@ -90,6 +92,13 @@ pub(crate) fn spawn(s: &ShimSpawn<'_>) -> Result<i64> {
     cmd.arg("--runtime").arg(s.runtime).arg("--runtime-root").arg(s.runtime_root);
     cmd.arg("--log").arg(s.log).arg("--log-max-size").arg(s.log_max_size.to_string()).arg("--log-max-files").arg(s.log_max_files.to_string());
     cmd.arg("--cgroup").arg(s.cgroup);
+    if !s.log_attrs.is_empty() {
+        // A file, not an argument: environment values are nobody else's business, and
+        // every user of the host can read a process's command line.
+        let attrs = s.state.join("log-attrs.json");
+        std::fs::write(&attrs, serde_json::to_vec(s.log_attrs).expect("attrs")).map_err(|e| Error::internal(format!("write {}: {e}", attrs.display())))?;
+        cmd.arg("--log-attrs").arg(attrs);
+    }
     if s.tty {
         cmd.arg("--tty");
     }

@@ -330,5 +330,5 @@ pub fn parse_time_arg(s: &str) -> Result<i64> {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
         return Ok(now - d / 1_000_000_000);
     }
-    Err(Error::invalid(format!("invalid time value {s:?} for the until filter")))
+    Err(Error::invalid(format!("invalid time value {s:?}: expected UNIX seconds, an RFC 3339 time or a duration such as 10m")))
 }

@@ -138,16 +138,15 @@ async fn wait(b: &Backends, req: &Request, name: &str) -> crate::HandlerResult {
 }
 
 pub(super) async fn logs(b: &Backends, req: &Request, name: &str) -> crate::HandlerResult {
-    let tail = match req.q("tail") {
-        None | Some("") | Some("all") => None,
-        Some(t) => Some(t.parse::<i64>().map_err(|_| Error::invalid(format!("invalid value for tail: {t:?}")))?.max(0) as usize),
-    };
+    // As dockerd: `all`, a negative number or anything unparsable means every line.
+    let tail = req.q("tail").and_then(|t| t.parse::<i64>().ok()).filter(|t| *t >= 0).map(|t| t as usize);
     let opts = LogOptions {
         stdout: req.qbool("stdout")?,
         stderr: req.qbool("stderr")?,
         follow: req.qbool("follow")?,
         tail,
         timestamps: req.qbool("timestamps")?,
+        details: req.qbool("details")?,
         since: parse_log_time(&req.qs("since"))?,
         until: parse_log_time(&req.qs("until"))?,
     };
@@ -157,7 +156,7 @@ pub(super) async fn logs(b: &Backends, req: &Request, name: &str) -> crate::Hand
     let (c, name) = (b.containers.clone(), name.to_string());
     let tty = {
         let (c, n) = (c.clone(), name.clone());
-        blocking(move || c.has_tty(&n)).await?
+        blocking(move || c.check_logs(&n)).await?
     };
     let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
     let (tx, resp) = http::streaming(ct);
