@@ -93,6 +93,13 @@ fn containers_are_isolated_with_dockers_default_security() {
     assert_eq!(out, "20\n33554432\n");
     let out = d.docker(&["run", "--rm", "--privileged", "busybox", "sh", "-c", "grep CapEff /proc/self/status; head -c 1 /proc/kcore | wc -c"]).ok().to_string();
     assert!(!out.contains("00000000a80425fb"), "privileged gets more capabilities: {out}");
+    // ... and the host's device nodes.
+    use std::os::unix::fs::FileTypeExt;
+    let host_nodes: Vec<String> = std::fs::read_dir("/dev").unwrap().flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_block_device() || t.is_char_device())).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n != "console").collect();
+    let seen = d.docker(&["run", "--rm", "--privileged", "busybox", "ls", "/dev"]).ok().to_string();
+    let seen: Vec<&str> = seen.lines().collect();
+    let missing: Vec<&String> = host_nodes.iter().filter(|n| !seen.contains(&n.as_str())).collect();
+    assert!(missing.is_empty(), "host devices missing in a privileged container: {missing:?}");
     let out = d.docker(&["run", "--rm", "--security-opt", "no-new-privileges", "busybox", "grep", "NoNewPrivs", "/proc/self/status"]).ok().to_string();
     assert_eq!(out.trim(), "NoNewPrivs:\t1");
     if std::path::Path::new("/sys/fs/cgroup/memory/memory.oom_control").exists() {

@@ -452,6 +452,55 @@ pub fn parse_device_rule(rule: &str) -> Result<Value, SpecError> {
     Ok(r)
 }
 
+/// Every device node under `dev` (the host's `/dev`), for `--privileged`, as runc's
+/// `HostDevices` finds them: character and block devices in the tree, but not what the
+/// runtime makes itself (`pts/`, `shm/`, `mqueue/`, `fd/`, `console`) and not the standard
+/// devices it creates anyway.
+pub fn host_devices(dev: &Path) -> Vec<Device> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    const SKIP_DIRS: [&str; 7] = ["pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev"];
+    const STANDARD: [&str; 8] = ["console", "null", "zero", "full", "random", "urandom", "tty", "ptmx"];
+    let mut out = Vec::new();
+    let mut dirs = vec![dev.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let path = e.path();
+            let Ok(md) = std::fs::symlink_metadata(&path) else { continue };
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ft = md.file_type();
+            if ft.is_dir() {
+                if !SKIP_DIRS.contains(&name.as_str()) {
+                    dirs.push(path);
+                }
+                continue;
+            }
+            let kind = if ft.is_char_device() {
+                'c'
+            } else if ft.is_block_device() {
+                'b'
+            } else {
+                continue;
+            };
+            let Ok(rel) = path.strip_prefix(dev) else { continue };
+            if dir == dev && STANDARD.contains(&name.as_str()) {
+                continue;
+            }
+            let (major, minor) = dev_numbers(md.rdev());
+            out.push(Device { path: Path::new("/dev").join(rel).display().to_string(), kind, major, minor, file_mode: md.mode() & 0o777, uid: md.uid(), gid: md.gid(), access: "rwm".into() });
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// Major and minor numbers of a `st_rdev` (glibc's `gnu_dev_major`/`gnu_dev_minor`).
+fn dev_numbers(rdev: u64) -> (i64, i64) {
+    let major = ((rdev >> 32) & 0xffff_f000) | ((rdev >> 8) & 0xfff);
+    let minor = ((rdev >> 12) & 0xffff_ff00) | (rdev & 0xff);
+    (major as i64, minor as i64)
+}
+
 /// Looks up a host device for `--device host[:container[:perms]]`.
 pub fn host_device(spec: &str) -> Result<Device, SpecError> {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -471,14 +520,12 @@ pub fn host_device(spec: &str) -> Result<Device, SpecError> {
     } else {
         return Err(SpecError(format!("error gathering device information while adding custom device {host:?}: not a device node")));
     };
-    let rdev = md.rdev();
-    let major = ((rdev >> 32) & 0xffff_f000) | ((rdev >> 8) & 0xfff);
-    let minor = ((rdev >> 12) & 0xffff_ff00) | (rdev & 0xff);
+    let (major, minor) = dev_numbers(md.rdev());
     Ok(Device {
         path: container.into(),
         kind,
-        major: major as i64,
-        minor: minor as i64,
+        major,
+        minor,
         file_mode: md.mode() & 0o777,
         uid: md.uid(),
         gid: md.gid(),
@@ -592,5 +639,20 @@ mod tests {
         assert!(parse_device_rule("x 1:3 rwm").is_err());
         assert!(host_device("/dev/null").is_ok());
         assert!(host_device("/etc/passwd").is_err());
+    }
+
+    #[test]
+    fn privileged_containers_get_the_hosts_device_nodes() {
+        let devs = host_devices(Path::new("/dev"));
+        // Whatever the host has: every entry is a real node, none is one the runtime makes.
+        for d in &devs {
+            assert!(matches!(d.kind, 'c' | 'b') && d.path.starts_with("/dev/"), "{d:?}");
+            assert!(!d.path.starts_with("/dev/pts/") && d.path != "/dev/null" && d.path != "/dev/console", "{d:?}");
+        }
+        let tmp = std::env::temp_dir().join(format!("berth-devs-{}", std::process::id()));
+        std::fs::create_dir_all(tmp.join("pts")).unwrap();
+        std::fs::write(tmp.join("notadevice"), b"").unwrap();
+        assert!(host_devices(&tmp).is_empty(), "plain files and skipped directories give nothing");
+        std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

@@ -478,11 +478,12 @@ pub fn build_create(o: &ContainerOpts, console: (u32, u32)) -> Result<CreateRequ
     for (mode, name) in [(&o.pid, "--pid"), (&o.ipc, "--ipc"), (&o.uts, "--uts"), (&o.userns, "--userns")] {
         let ok = match name {
             "--ipc" => mode.is_empty() || ["host", "private", "shareable", "none"].contains(&mode.as_str()) || mode.starts_with("container:"),
-            "--userns" => mode.is_empty() || mode == "host" || mode == "private",
+            "--userns" => mode.is_empty() || mode == "host",
             _ => mode.is_empty() || mode == "host" || mode.starts_with("container:"),
         };
         if !ok {
-            return Err(format!("{name}: invalid {} mode", &name[2..].to_uppercase()));
+            let word = if name == "--userns" { "USER".to_string() } else { name[2..].to_uppercase() };
+            return Err(format!("{name}: invalid {word} mode"));
         }
     }
     if !o.cgroupns.is_empty() && o.cgroupns != "host" && o.cgroupns != "private" {

@@ -421,7 +421,8 @@ impl Engine {
                 None => Some(runtime::seccomp::default_for(&caps)),
             }
         };
-        let mut devices = Vec::new();
+        // Privileged containers see the host's devices, as with dockerd.
+        let mut devices = if h.privileged { runtime::spec::host_devices(std::path::Path::new("/dev")) } else { Vec::new() };
         for d in h.devices.iter().flatten() {
             let spec = if d.path_in_container.is_empty() { d.path_on_host.clone() } else { format!("{}:{}:{}", d.path_on_host, d.path_in_container, if d.cgroup_permissions.is_empty() { "rwm" } else { &d.cgroup_permissions }) };
             devices.push(runtime::spec::host_device(&spec).map_err(|e| Error::invalid(e.0))?);
