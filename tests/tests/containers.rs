@@ -408,6 +408,38 @@ fn containers_survive_a_daemon_crash() {
 }
 
 #[test]
+fn restart_policies_apply_when_berthd_starts() {
+    let mut d = daemon_with_busybox();
+    for (name, policy) in [("always", "always"), ("unless", "unless-stopped"), ("stopped", "unless-stopped"), ("never", "no")] {
+        d.docker(&["run", "-d", "--name", name, "--restart", policy, "busybox", "sleep", "300"]).ok();
+    }
+    d.docker(&["stop", "-t", "0", "stopped"]).ok();
+    // A host that goes down takes berthd, the shims and the containers with it.
+    let running: Vec<(String, String)> = ["always", "unless", "never"].iter().map(|n| {
+        let v = d.docker(&["inspect", "-f", "{{.Id}} {{.State.Pid}}", n]).ok().trim().to_string();
+        let (id, pid) = v.split_once(' ').unwrap();
+        (id.to_string(), pid.to_string())
+    }).collect();
+    d.kill9();
+    for (id, pid) in &running {
+        let shims = run(std::process::Command::new("pgrep").args(["-f", &format!("berth-shim --id {id}")]), None).stdout;
+        for p in shims.split_whitespace().chain(std::iter::once(pid.as_str())) {
+            run(std::process::Command::new("kill").args(["-9", p]), None);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    d.respawn();
+    wait_for("the restarted containers", Duration::from_secs(10), || {
+        ["always", "unless"].iter().all(|n| d.docker(&["inspect", "-f", "{{.State.Status}}", n]).stdout.trim() == "running")
+    });
+    assert_eq!(d.docker(&["inspect", "-f", "{{.State.Status}}", "stopped"]).ok().trim(), "exited", "stopped by hand: stays stopped");
+    assert_eq!(d.docker(&["inspect", "-f", "{{.State.Status}}", "never"]).ok().trim(), "exited", "no policy: stays down");
+    assert_eq!(d.docker(&["exec", "always", "echo", "back"]).ok(), "back\n");
+    d.docker(&["rm", "-f", "always", "unless", "stopped", "never"]).ok();
+    assert!(cgroups_left(&d.cgroup_parent).is_empty(), "{:?}", cgroups_left(&d.cgroup_parent));
+}
+
+#[test]
 fn images_in_use_cannot_be_removed() {
     let d = daemon_with_busybox();
     d.docker(&["create", "--name", "user", "busybox"]).ok();
