@@ -181,7 +181,30 @@ fn another_oci_runtime_runs_the_same_bundle() {
     d.docker(&["rm", "-f", &id]).ok();
     let r = d.docker(&["run", "--rm", "--runtime", "nosuch", "busybox", "true"]);
     assert!(r.code == 125 && r.stderr.contains("unknown or invalid runtime name: nosuch"), "{}", r.stderr);
-    assert_eq!(d.docker(&["ps", "-aq"]).ok(), "");
+    assert_eq!(d.docker(&["ps", "-aq"]).ok(), "", "nothing half-created");
+    assert_eq!(d.docker(&["run", "--rm", "busybox", "true"]).code, 0);
+
+    // A runtime of one's own in daemon.json, with arguments, made the default: a wrapper
+    // that notes its command lines and runs runc.
+    let runc = d.dir.path().join("noting-runc");
+    let noted = d.dir.path().join("runtime-calls");
+    std::fs::write(&runc, format!("#!/bin/sh\necho \"$@\" >> {}\nexec runc \"$@\"\n", noted.display())).unwrap();
+    run(std::process::Command::new("chmod").arg("755").arg(&runc), None).ok();
+    let runc = runc.display().to_string();
+    let cfg = serde_json::json!({"default-runtime": "debugrunc", "runtimes": {"debugrunc": {"path": runc, "runtimeArgs": ["--debug"]}}});
+    std::fs::write(d.dir.path().join("daemon.json"), cfg.to_string()).unwrap();
+    let mut d = d;
+    d.restart();
+    let info: serde_json::Value = serde_json::from_str(&d.http("GET", "/info", b"").1).unwrap();
+    assert_eq!(info["DefaultRuntime"], "debugrunc");
+    assert_eq!(info["Runtimes"]["debugrunc"], serde_json::json!({"path": runc, "runtimeArgs": ["--debug"]}));
+    let id = d.docker(&["run", "-d", "busybox", "sleep", "300"]).ok().trim().to_string();
+    assert_eq!(d.docker(&["inspect", "-f", "{{.HostConfig.Runtime}}", &id]).ok().trim(), "debugrunc");
+    let list = run(std::process::Command::new("runc").arg("--root").arg(&root).args(["list", "-q"]), None);
+    assert!(list.ok().lines().any(|l| l == id), "runc runs it: {}", list.stdout);
+    let calls = std::fs::read_to_string(&noted).unwrap_or_default();
+    assert!(calls.lines().any(|l| l.starts_with("--debug ") && l.contains(" create ")), "runtimeArgs reach the runtime: {calls}");
+    d.docker(&["rm", "-f", &id]).ok();
     assert!(mounts_under(d.dir.path()).is_empty());
     assert!(cgroups_left(&d.cgroup_parent).is_empty(), "{:?}", cgroups_left(&d.cgroup_parent));
 }

@@ -141,7 +141,7 @@ impl Engine {
             "ExperimentalBuild": false,
             "ServerVersion": api::VERSION,
             "Runtimes": self.runtimes(),
-            "DefaultRuntime": "berth-oci",
+            "DefaultRuntime": self.default_runtime(),
             "Swarm": {"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive", "ControlAvailable": false, "Error": "", "RemoteManagers": null},
             "LiveRestoreEnabled": true,
             "Isolation": "",

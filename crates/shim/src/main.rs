@@ -34,6 +34,8 @@ struct Args {
     bundle: PathBuf,
     state: PathBuf,
     runtime: String,
+    /// Arguments before every runtime command.
+    runtime_args: Vec<String>,
     runtime_root: PathBuf,
     log: PathBuf,
     log_max_size: u64,
@@ -54,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
         bundle: PathBuf::new(),
         state: PathBuf::new(),
         runtime: "berth-oci".into(),
+        runtime_args: Vec::new(),
         runtime_root: PathBuf::from("/run/berth/oci"),
         log: PathBuf::new(),
         log_max_size: 10 << 20,
@@ -73,6 +76,7 @@ fn parse_args() -> Result<Args, String> {
             "--bundle" => a.bundle = v()?.into(),
             "--state" => a.state = v()?.into(),
             "--runtime" => a.runtime = v()?,
+            "--runtime-arg" => a.runtime_args.push(v()?),
             "--runtime-root" => a.runtime_root = v()?.into(),
             "--log" => a.log = v()?.into(),
             "--log-max-size" => a.log_max_size = v()?.parse().map_err(|_| "bad --log-max-size")?,
@@ -252,7 +256,7 @@ impl Shim {
                 Ok(())
             })
         };
-        c.arg("--root").arg(&self.a.runtime_root).arg("--log").arg(self.a.state.join("runtime.log")).arg("--log-format").arg("json");
+        c.args(&self.a.runtime_args).arg("--root").arg(&self.a.runtime_root).arg("--log").arg(self.a.state.join("runtime.log")).arg("--log-format").arg("json");
         c
     }
 

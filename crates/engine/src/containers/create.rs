@@ -231,6 +231,11 @@ impl Engine {
         }
         self.merge_log_config(&mut req.host_config.log_config);
         validate_host_config(&req.host_config)?;
+        // As dockerd: the runtime is chosen (and must exist) at create.
+        if req.host_config.runtime.is_empty() {
+            req.host_config.runtime = self.default_runtime().to_string();
+        }
+        self.runtime(&req.host_config.runtime)?;
         if self.config.userns_remap.is_some() && req.host_config.userns_mode != "host" {
             let h = &req.host_config;
             if h.privileged {

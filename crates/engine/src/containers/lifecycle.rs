@@ -135,33 +135,57 @@ fn host_arch() -> &'static str {
     crate::images::import::host_arch()
 }
 
+/// An OCI runtime: its binary and the arguments (daemon.json `runtimeArgs`) that go before
+/// every command.
+pub(crate) struct Runtime {
+    pub path: String,
+    pub args: Vec<String>,
+}
+
 impl Engine {
-    fn runtime_binary(&self, name: &str) -> Result<String> {
-        if name.is_empty() || name == "berth-oci" {
-            return Ok(shim::sibling_binary("berth-oci").display().to_string());
+    /// daemon.json's `default-runtime`, else berth-oci.
+    pub(crate) fn default_runtime(&self) -> &str {
+        self.config.daemon_json.get("default-runtime").and_then(|v| v.as_str()).filter(|r| !r.is_empty()).unwrap_or("berth-oci")
+    }
+
+    /// The runtime `name` (empty: the default): daemon.json `runtimes`, berth-oci next to
+    /// berthd, or runc, crun or youki on PATH.
+    pub(crate) fn runtime(&self, name: &str) -> Result<Runtime> {
+        let name = if name.is_empty() { self.default_runtime() } else { name };
+        if let Some(r) = self.config.daemon_json.get("runtimes").and_then(|r| r.get(name)) {
+            let path = r.get("path").and_then(|p| p.as_str()).filter(|p| !p.is_empty()).ok_or_else(|| Error::invalid(format!("runtime {name} has no path in daemon.json")))?;
+            let args = r.get("runtimeArgs").and_then(|a| a.as_array()).into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect();
+            return Ok(Runtime { path: path.to_string(), args });
         }
-        if let Some(p) = self.config.daemon_json.get("runtimes").and_then(|r| r.get(name)).and_then(|r| r.get("path")).and_then(|p| p.as_str()) {
-            return Ok(p.to_string());
+        if name == "berth-oci" {
+            return Ok(Runtime { path: shim::sibling_binary("berth-oci").display().to_string(), args: Vec::new() });
         }
         let found = std::env::var("PATH").unwrap_or_default().split(':').map(|d| std::path::Path::new(d).join(name)).find(|p| p.exists());
         match found {
-            Some(p) if matches!(name, "runc" | "crun" | "youki") => Ok(p.display().to_string()),
+            Some(p) if matches!(name, "runc" | "crun" | "youki") => Ok(Runtime { path: p.display().to_string(), args: Vec::new() }),
             _ => Err(Error::invalid(format!("unknown or invalid runtime name: {name}"))),
         }
+    }
+
+    /// A command line of the container's runtime, with its arguments and state root.
+    fn runtime_command(&self, rec: &ContainerRecord) -> Result<std::process::Command> {
+        let rt = self.runtime(&rec.host_config.runtime)?;
+        let mut c = std::process::Command::new(rt.path);
+        c.args(rt.args).arg("--root").arg(self.config.exec_root.join("oci"));
+        Ok(c)
     }
 
     /// Runtimes `--runtime` accepts, for `info`.
     pub(crate) fn runtimes(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
-        m.insert("berth-oci".into(), serde_json::json!({"path": shim::sibling_binary("berth-oci")}));
-        for name in ["runc", "crun", "youki"] {
-            if let Ok(p) = self.runtime_binary(name) {
-                m.insert(name.into(), serde_json::json!({"path": p}));
-            }
-        }
-        if let Some(r) = self.config.daemon_json.get("runtimes").and_then(|r| r.as_object()) {
-            for (k, v) in r {
-                m.insert(k.clone(), serde_json::json!({"path": v.get("path").cloned().unwrap_or_default()}));
+        let configured = self.config.daemon_json.get("runtimes").and_then(|r| r.as_object()).map(|r| r.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+        for name in ["berth-oci", "runc", "crun", "youki"].into_iter().map(String::from).chain(configured) {
+            if let Ok(r) = self.runtime(&name) {
+                let mut v = serde_json::json!({"path": r.path});
+                if !r.args.is_empty() {
+                    v["runtimeArgs"] = serde_json::json!(r.args);
+                }
+                m.insert(name, v);
             }
         }
         serde_json::Value::Object(m)
@@ -470,7 +494,7 @@ impl Engine {
         let log_attrs = super::logs::log_attrs(&h.log_config.config, &c.labels.clone().unwrap_or_default(), c.env.as_deref().unwrap_or(&[]))?;
         let log = paths.log(&rec.id);
         let no_log = h.log_config.kind == "none";
-        let runtime = self.runtime_binary(&h.runtime)?;
+        let runtime = self.runtime(&h.runtime)?;
         let shim_bin = shim::sibling_binary("berth-shim");
         let runtime_root = self.config.exec_root.join("oci");
         shim::spawn(&ShimSpawn {
@@ -478,7 +502,8 @@ impl Engine {
             id: &rec.id,
             bundle: &bundle,
             state: &paths.state,
-            runtime: &runtime,
+            runtime: &runtime.path,
+            runtime_args: &runtime.args,
             runtime_root: &runtime_root,
             log: if no_log { std::path::Path::new("") } else { &log },
             log_max_size,
@@ -617,10 +642,9 @@ impl Engine {
         }
         let exit = shim::read_exit_file(&paths.state).unwrap_or(shim::Exit { code: 255, oom: false, at: api::time::now_rfc3339() });
         // Nothing runs any more: make sure the runtime's resources are gone too.
-        if let Ok(rt) = self.runtime_binary(&c.rec().host_config.runtime) {
-            let _ = std::process::Command::new(rt)
-                .arg("--root")
-                .arg(self.config.exec_root.join("oci"))
+        let rec = c.rec().clone();
+        if let Ok(mut rt) = self.runtime_command(&rec) {
+            let _ = rt
                 .args(["delete", "--force", &id])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
@@ -788,10 +812,8 @@ impl Engine {
     }
 
     fn runtime_cmd(&self, rec: &ContainerRecord, verb: &str) -> Result<()> {
-        let rt = self.runtime_binary(&rec.host_config.runtime)?;
-        let out = std::process::Command::new(rt)
-            .arg("--root")
-            .arg(self.config.exec_root.join("oci"))
+        let out = self
+            .runtime_command(rec)?
             .args([verb, &rec.id])
             .output()
             .map_err(|e| Error::internal(format!("running the runtime: {e}")))?;

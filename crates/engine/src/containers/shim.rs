@@ -67,6 +67,8 @@ pub(crate) struct ShimSpawn<'a> {
     pub bundle: &'a Path,
     pub state: &'a Path,
     pub runtime: &'a str,
+    /// Arguments before every runtime command (daemon.json `runtimeArgs`).
+    pub runtime_args: &'a [String],
     pub runtime_root: &'a Path,
     pub log: &'a Path,
     pub log_max_size: u64,
@@ -90,6 +92,9 @@ pub(crate) fn spawn(s: &ShimSpawn<'_>) -> Result<i64> {
     let mut cmd = Command::new(s.shim);
     cmd.arg("--id").arg(s.id).arg("--bundle").arg(s.bundle).arg("--state").arg(s.state).arg("--rootfs").arg(&rootfs);
     cmd.arg("--runtime").arg(s.runtime).arg("--runtime-root").arg(s.runtime_root);
+    for a in s.runtime_args {
+        cmd.arg("--runtime-arg").arg(a);
+    }
     cmd.arg("--log").arg(s.log).arg("--log-max-size").arg(s.log_max_size.to_string()).arg("--log-max-files").arg(s.log_max_files.to_string());
     cmd.arg("--cgroup").arg(s.cgroup);
     if !s.log_attrs.is_empty() {
