@@ -37,6 +37,9 @@ fn run_follows_dockers_semantics() {
     assert_eq!(out, "bar /tmp myhost 65534:65534 /home\n");
     let out = d.docker(&["run", "--rm", "--entrypoint", "echo", "busybox", "from", "entrypoint"]).ok().to_string();
     assert_eq!(out, "from entrypoint\n");
+    // An empty --entrypoint resets it, and the image's CMD goes with it.
+    assert_eq!(d.docker(&["run", "--rm", "--entrypoint", "", "busybox", "echo", "reset"]).ok(), "reset\n");
+    assert!(d.docker(&["run", "--rm", "--entrypoint", "", "busybox"]).err().contains("No command specified"));
     // --init puts a reaping init (tini) at PID 1 in front of the command.
     let out = d.docker(&["run", "--rm", "--init", "busybox", "sh", "-c", "echo $(cat /proc/1/comm) $$; exit 3"]);
     assert_eq!((out.code, out.stdout.as_str()), (3, "docker-init 2\n"), "{}", out.stderr);

@@ -18,7 +18,8 @@ pub(crate) fn merge(image: &ContainerConfig, user: &ContainerConfig) -> Containe
     if reset_entrypoint {
         c.entrypoint = None;
     }
-    let user_has_entrypoint = user.entrypoint.as_ref().is_some_and(|e| !e.0.is_empty()) && !reset_entrypoint;
+    // Any --entrypoint, even "" (a reset), drops the image's CMD, as Docker documents.
+    let user_has_entrypoint = user.entrypoint.as_ref().is_some_and(|e| !e.0.is_empty());
     if !user_has_entrypoint {
         if user.cmd.as_ref().is_none_or(|x| x.0.is_empty()) {
             c.cmd = image.cmd.clone();
@@ -255,7 +256,7 @@ impl Engine {
         let mut cmdline: Vec<String> = config.entrypoint.clone().map(|e| e.0).unwrap_or_default();
         cmdline.extend(config.cmd.clone().map(|c| c.0).unwrap_or_default());
         if cmdline.is_empty() {
-            return Err(Error::invalid("no command specified"));
+            return Err(Error::invalid("No command specified"));
         }
         let id = store::random_hex(32);
         let mut config = config;
@@ -336,6 +337,8 @@ mod tests {
         assert_eq!((c.entrypoint, c.cmd), (sl(&["/other"]), None), "a new entrypoint drops the image's cmd");
         let c = merge(&img, &ContainerConfig { entrypoint: sl(&[""]), cmd: sl(&["sh"]), ..Default::default() });
         assert_eq!((c.entrypoint, c.cmd), (None, sl(&["sh"])), "--entrypoint \"\" resets it");
+        let c = merge(&img, &ContainerConfig { entrypoint: sl(&[""]), ..Default::default() });
+        assert_eq!((c.entrypoint, c.cmd), (None, None), "... and the image's cmd with it");
         let c = merge(&img, &ContainerConfig { env: Some(vec!["B=3".into(), "C=4".into()]), ..Default::default() });
         assert_eq!(c.env.unwrap(), vec!["A=1", "B=3", "C=4"]);
     }
