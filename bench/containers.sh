@@ -29,7 +29,7 @@ echo "berthd RSS with 50 running: $(awk '/VmRSS/ {print $2}' /proc/$PID/status) 
 
 B ps -aq | xargs -r "$BIN/berth" -H "unix://$SOCK" rm -f >/dev/null
 for i in $(seq 10); do B run -d --network none busybox sleep 100000 >/dev/null; done
-echo "with 10 running, run --rm true: $(timed 20 B run --rm --network none busybox true)"
+echo "with 10 running, run --rm true: $(timed 40 B run --rm --network none busybox true)"
 for i in $(seq 190); do B run -d --network none busybox sleep 100000 >/dev/null; done
-echo "with 200 running, run --rm true: $(timed 20 B run --rm --network none busybox true)"
+echo "with 200 running, run --rm true: $(timed 40 B run --rm --network none busybox true)"
 echo "berthd RSS with 200 running: $(awk '/VmRSS/ {print $2}' /proc/$PID/status) kB"

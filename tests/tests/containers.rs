@@ -39,7 +39,7 @@ fn run_follows_dockers_semantics() {
     assert_eq!(out, "from entrypoint\n");
     // An empty --entrypoint resets it, and the image's CMD goes with it.
     assert_eq!(d.docker(&["run", "--rm", "--entrypoint", "", "busybox", "echo", "reset"]).ok(), "reset\n");
-    assert!(d.docker(&["run", "--rm", "--entrypoint", "", "busybox"]).err().contains("No command specified"));
+    assert!(d.docker(&["run", "--rm", "--entrypoint", "", "busybox"]).err().contains("no command specified"));
     // --init puts a reaping init (tini) at PID 1 in front of the command.
     let out = d.docker(&["run", "--rm", "--init", "busybox", "sh", "-c", "echo $(cat /proc/1/comm) $$; exit 3"]);
     assert_eq!((out.code, out.stdout.as_str()), (3, "docker-init 2\n"), "{}", out.stderr);
@@ -103,12 +103,19 @@ fn containers_are_isolated_with_dockers_default_security() {
     let seen: Vec<&str> = seen.lines().collect();
     let missing: Vec<&String> = host_nodes.iter().filter(|n| !seen.contains(&n.as_str())).collect();
     assert!(missing.is_empty(), "host devices missing in a privileged container: {missing:?}");
+    // A --device the privileged container already has is not made twice.
+    if let Some(dev) = host_nodes.iter().find(|n| !["null", "zero", "full", "random", "urandom", "tty", "ptmx"].contains(&n.as_str())) {
+        let path = format!("/dev/{dev}");
+        assert_eq!(d.docker(&["run", "--rm", "--privileged", "--device", &path, "busybox", "ls", &path]).ok().trim(), path);
+    }
     let out = d.docker(&["run", "--rm", "--security-opt", "no-new-privileges", "busybox", "grep", "NoNewPrivs", "/proc/self/status"]).ok().to_string();
     assert_eq!(out.trim(), "NoNewPrivs:\t1");
     if std::path::Path::new("/sys/fs/cgroup/memory/memory.oom_control").exists() {
         // cgroup v1 only: v2 has no such switch (dockerd ignores the flag there too).
         let out = d.docker(&["run", "--rm", "-m", "64m", "--oom-kill-disable", "busybox", "head", "-1", "/sys/fs/cgroup/memory/memory.oom_control"]).ok().to_string();
         assert_eq!(out.trim(), "oom_kill_disable 1");
+        let r = d.docker(&["run", "--rm", "--oom-kill-disable", "busybox", "true"]);
+        assert!(r.stderr.contains("OOM killer is disabled for the container, but no memory limit is set"), "dockerd's warning: {}", r.stderr);
     }
     // The host's resolvers (loopback ones are unreachable from the container's network).
     let host_ns: Vec<String> = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default().lines().filter_map(|l| l.strip_prefix("nameserver ")).map(|a| a.trim().to_string()).filter(|a| !a.starts_with("127.") && a != "::1").collect();
@@ -538,10 +545,13 @@ fn terminals_resize_detach_and_reattach() {
 #[test]
 fn logs_follow_select_by_time_and_show_details() {
     let mut d = Daemon::start();
-    // Log options of the daemon apply to every container on its driver.
-    std::fs::write(d.dir.path().join("daemon.json"), r#"{"log-opts":{"labels":"tier","env":"MODE"}}"#).unwrap();
+    // Log options of the daemon apply to every container on its driver (and its DNS
+    // settings to every container without its own).
+    std::fs::write(d.dir.path().join("daemon.json"), r#"{"log-opts":{"labels":"tier","env":"MODE"},"dns":["192.0.2.53"],"dns-search":["corp.test"]}"#).unwrap();
     d.restart();
     d.import_busybox("busybox");
+    assert_eq!(d.docker(&["run", "--rm", "busybox", "cat", "/etc/resolv.conf"]).ok(), "nameserver 192.0.2.53\nsearch corp.test\n");
+    assert_eq!(d.docker(&["run", "--rm", "--dns", "192.0.2.1", "busybox", "cat", "/etc/resolv.conf"]).ok(), "nameserver 192.0.2.1\nsearch corp.test\n");
     d.berth(&["run", "-d", "--name", "talk", "-l", "tier=front", "-e", "MODE=fast", "busybox", "sh", "-c", "echo one; sleep 1; echo two >&2; sleep 1; echo three"]).ok();
     // -f follows the output until the container ends, keeping the streams apart.
     for cli in ["docker", "berth"] {
@@ -561,6 +571,9 @@ fn logs_follow_select_by_time_and_show_details() {
     let until = d.docker(&["logs", "--until", &two_at, "talk"]);
     assert_eq!((until.stdout.as_str(), until.stderr.as_str()), ("one\n", ""));
     assert_eq!(d.docker(&["logs", "--tail", "0", "talk"]).ok(), "");
+    // The tag option, a template over the container, is recorded too.
+    d.docker(&["run", "--name", "tagged", "--log-opt", "tag={{.Name}}/{{.ImageName}}", "busybox", "echo", "hi"]).ok();
+    assert_eq!(d.docker(&["logs", "--details", "tagged"]).ok(), "tag=tagged%2Fbusybox hi\n");
     // A container without a log cannot be read.
     d.docker(&["run", "--name", "mute", "--log-driver", "none", "busybox", "echo", "unseen"]).ok();
     assert!(d.docker(&["logs", "mute"]).err().contains("configured logging driver does not support reading"));

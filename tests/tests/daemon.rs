@@ -107,6 +107,19 @@ fn daemon_json_is_read_like_dockerds() {
     assert!(r.err().contains("specified both as a flag and in the configuration file: data-root"), "{}", r.stderr);
     let r = run(&mut start("{not json", &[]), None);
     assert!(r.err().contains("unable to configure the daemon"), "{}", r.stderr);
+    // Defaults every container falls back on stop the daemon when bad, not each run.
+    let data = dir.path().join("data");
+    let with = |extra: &str| format!(r#"{{"data-root": "{}", "hosts": ["unix://{}/s.sock"], {extra}}}"#, data.display(), dir.path().display());
+    for (extra, want) in [
+        (r#""log-opts": {"max-size": "lots"}"#, "failed to set log opts: invalid max-size"),
+        (r#""log-opts": {"colour": "blue"}"#, "unknown log opt 'colour' for json-file log driver"),
+        (r#""log-driver": "syslog""#, "no log driver named 'syslog'"),
+        (r#""default-runtime": "nosuch""#, "specified default runtime 'nosuch' does not exist"),
+        (r#""runtimes": {"mine": {"runtimeArgs": ["--x"]}}"#, "runtime mine has no path"),
+    ] {
+        let r = run(&mut start(&with(extra), &[]), None);
+        assert!(r.err().contains(want), "{extra}: {}", r.stderr);
+    }
     let mut child = start(&json, &[]).stderr(std::process::Stdio::null()).spawn().unwrap();
     let sock = dir.path().join("s.sock");
     for _ in 0..200 {

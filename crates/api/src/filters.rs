@@ -59,12 +59,14 @@ impl Filters {
         }
     }
 
-    /// Docker's `Args.Match`: with no value for `key`, true; otherwise whether some value
-    /// equals `source` or, read as a regular expression, matches in it (`name=^web$`,
-    /// `name=web`, `id=3f4`). A value that is no valid expression only matches exactly.
-    pub fn matches(&self, key: &str, source: &str) -> bool {
+    /// Docker's `Args.Match` for `key`, its expressions compiled once: with no value for
+    /// `key`, everything matches; otherwise a source matches when some value equals it or,
+    /// read as a regular expression, matches in it (`name=^web$`, `name=web`, `id=3f4`). A
+    /// value that is no valid expression only matches exactly.
+    pub fn matcher(&self, key: &str) -> impl Fn(&str) -> bool + '_ {
         let vals = self.get(key);
-        vals.is_empty() || vals.iter().any(|v| v == source || regex::Regex::new(v).is_ok_and(|re| re.is_match(source)))
+        let res: Vec<Option<regex::Regex>> = vals.iter().map(|v| regex::Regex::new(v).ok()).collect();
+        move |source: &str| vals.is_empty() || vals.iter().zip(&res).any(|(v, re)| v == source || re.as_ref().is_some_and(|re| re.is_match(source)))
     }
 
     /// Whether `labels` satisfy every `label=` filter (`key` or `key=value`), and none of
@@ -114,10 +116,11 @@ mod tests {
     #[test]
     fn values_match_as_regular_expressions() {
         let f = Filters::from_args(&["name=^web$".into(), "name=db".into()]).unwrap();
-        assert!(f.matches("name", "web") && f.matches("name", "mydb1"));
-        assert!(!f.matches("name", "webapp"));
-        assert!(f.matches("id", "anything"), "no value: everything matches");
+        let name = f.matcher("name");
+        assert!(name("web") && name("mydb1"));
+        assert!(!name("webapp"));
+        assert!(f.matcher("id")("anything"), "no value: everything matches");
         let bad = Filters::from_args(&["name=a(".into()]).unwrap();
-        assert!(bad.matches("name", "a(") && !bad.matches("name", "xa(y"));
+        assert!(bad.matcher("name")("a(") && !bad.matcher("name")("xa(y"));
     }
 }

@@ -95,7 +95,7 @@ pub trait ContainerBackend: Send + Sync {
     /// `POST /containers/{id}/exec`.
     fn create_exec(&self, name: &str, cfg: api::container::ExecConfig) -> Result<String>;
     /// `POST /exec/{id}/start`.
-    fn start_exec(&self, id: &str, detach: bool, tty: Option<bool>) -> Result<Option<std::os::unix::net::UnixStream>>;
+    fn start_exec(&self, id: &str, start: &api::container::ExecStartConfig) -> Result<Option<std::os::unix::net::UnixStream>>;
     /// `GET /exec/{id}/json`.
     fn inspect_exec(&self, id: &str) -> Result<crate::containers::ExecInspect>;
     /// `POST /exec/{id}/resize`.

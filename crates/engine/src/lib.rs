@@ -97,6 +97,7 @@ impl Engine {
         }))
         .map_err(|e| Error::internal(format!("starting the exit monitor: {e}")))?;
         let _ = engine.monitor.set(monitor);
+        engine.check_daemon_defaults()?;
         engine.load_containers()?;
         Ok((engine, recovery))
     }

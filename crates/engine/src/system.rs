@@ -99,7 +99,7 @@ impl Engine {
                 "Volume": ["local"],
                 "Network": ["bridge", "host", "none"],
                 "Authorization": null,
-                "Log": ["json-file", "none"],
+                "Log": ["json-file"],
             },
             "MemoryLimit": true,
             "SwapLimit": true,
@@ -310,8 +310,8 @@ impl crate::backend::ContainerBackend for Engine {
     fn create_exec(&self, name: &str, cfg: api::container::ExecConfig) -> Result<String> {
         Engine::create_exec(self, name, cfg)
     }
-    fn start_exec(&self, id: &str, detach: bool, tty: Option<bool>) -> Result<Option<std::os::unix::net::UnixStream>> {
-        Engine::start_exec(self, id, detach, tty)
+    fn start_exec(&self, id: &str, start: &api::container::ExecStartConfig) -> Result<Option<std::os::unix::net::UnixStream>> {
+        Engine::start_exec(self, id, start)
     }
     fn inspect_exec(&self, id: &str) -> Result<crate::containers::ExecInspect> {
         Engine::inspect_exec(self, id)

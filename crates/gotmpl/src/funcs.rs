@@ -560,7 +560,8 @@ fn js_escape(s: &str) -> String {
     o
 }
 
-fn query_escape(s: &str) -> String {
+/// Go's `url.QueryEscape`.
+pub fn query_escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         match b {

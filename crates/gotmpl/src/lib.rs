@@ -184,6 +184,8 @@ impl Template {
     }
 }
 
+pub use funcs::query_escape;
+
 /// Pre-process a user `--format` string as the Docker CLI's
 /// `Context.preFormat` does. Returns whether it is a table format and the
 /// template text: a leading `table` is removed (checked on the untrimmed

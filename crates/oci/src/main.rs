@@ -326,10 +326,7 @@ impl Executor for Finish {
 /// `memory.oom_control` = 1 for the container's cgroup (cgroup v1; v2 has no such switch,
 /// and Docker ignores the flag there too).
 fn disable_oom_killer(cgroup: &str) -> Result<(), String> {
-    match runtime::cgroups::Hierarchy::detect() {
-        h @ runtime::cgroups::Hierarchy::V1(_) => h.set(cgroup, &[("memory", "memory.oom_control", "", "1".into())]).map_err(|e| format!("disabling the OOM killer: {e}")),
-        runtime::cgroups::Hierarchy::V2(_) => Ok(()),
-    }
+    runtime::cgroups::Hierarchy::detect().set(cgroup, &[("memory", "memory.oom_control", "", "1".into())]).map_err(|e| format!("disabling the OOM killer: {e}"))
 }
 
 /// Sets the size of the terminal on stdin (the PTY's replica): libcontainer 0.7 ignores

@@ -426,7 +426,7 @@ impl Shim {
                     Some(p) if p.tty && p.out.is_empty() => ("ok\n".into(), false),
                     Some(p) if p.tty => {
                         let ws = libc::winsize { ws_row: h, ws_col: w, ws_xpixel: 0, ws_ypixel: 0 };
-                        let fd = p.out.first().map(|(fd, _)| fd.as_raw_fd()).or(p.stdin.as_ref().map(|f| f.as_raw_fd())).unwrap_or(-1);
+                        let fd = p.out[0].0.as_raw_fd();
                         if unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) } == 0 {
                             ("ok\n".into(), false)
                         } else {
@@ -664,14 +664,15 @@ fn run(a: Args) -> Result<(), String> {
     // Socket paths are limited to 107 bytes: work from the state directory and use
     // relative names, whatever the exec root's length.
     std::env::set_current_dir(&a.state).map_err(|e| format!("{}: {e}", a.state.display()))?;
-    let sock = PathBuf::from("shim.sock");
-    let _ = std::fs::remove_file(&sock);
-    let listener = UnixListener::bind(&sock).map_err(|e| format!("listening on {}/shim.sock: {e}", a.state.display()))?;
-    listener.set_nonblocking(true).map_err(cerr)?;
+    // Read before the socket exists: a failure here must not leave one behind.
     let attrs = match &a.log_attrs {
         Some(p) => serde_json::from_slice(&std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?).map_err(|e| format!("{}: {e}", p.display()))?,
         None => serde_json::Map::new(),
     };
+    let sock = PathBuf::from("shim.sock");
+    let _ = std::fs::remove_file(&sock);
+    let listener = UnixListener::bind(&sock).map_err(|e| format!("listening on {}/shim.sock: {e}", a.state.display()))?;
+    listener.set_nonblocking(true).map_err(cerr)?;
     let log = if a.log.as_os_str().is_empty() { None } else { Some(log::JsonLog::open(a.log.clone(), a.log_max_size, a.log_max_files, &attrs).map_err(cerr)?) };
     let mut shim = Shim { a, procs: HashMap::new(), conns: Vec::new(), log, oom: false, deleted: false };
     let mut ready = std::io::stdout();

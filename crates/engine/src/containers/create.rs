@@ -154,11 +154,7 @@ pub(crate) fn validate_host_config(h: &HostConfig) -> Result<()> {
     if !matches!(h.userns_mode.as_str(), "" | "host") {
         return bad(format!("invalid user namespace mode: {} (only \"host\" is supported)", h.userns_mode));
     }
-    if !matches!(h.log_config.kind.as_str(), "" | "json-file" | "none") {
-        return bad(format!("logger: no log driver named '{}' is registered (berth supports json-file and none)", h.log_config.kind));
-    }
-    super::lifecycle::log_limits(h)?;
-    super::logs::log_attrs(&h.log_config.config, &Default::default(), &[])?;
+    super::lifecycle::validate_log_config(&h.log_config)?;
     runtime::caps::compute(h.privileged, h.cap_add.as_deref().unwrap_or(&[]), h.cap_drop.as_deref().unwrap_or(&[])).map_err(Error::invalid)?;
     for o in h.security_opt.iter().flatten() {
         super::lifecycle::parse_security_opt(o)?;
@@ -183,6 +179,28 @@ pub(crate) fn validate_host_config(h: &HostConfig) -> Result<()> {
 }
 
 impl Engine {
+    /// Checks daemon.json's container defaults when the engine opens, so that a bad value
+    /// stops the daemon (as dockerd) instead of failing every container: `log-driver` and
+    /// `log-opts`, `runtimes` (each with a `path`) and `default-runtime`.
+    pub(crate) fn check_daemon_defaults(&self) -> Result<()> {
+        let j = &self.config.daemon_json;
+        let mut lc = api::container::LogConfig { kind: self.default_log_driver().to_string(), config: Default::default() };
+        if let Some(o) = j.get("log-opts") {
+            let m = o.as_object().filter(|m| m.values().all(|v| v.is_string())).ok_or_else(|| Error::invalid(format!("failed to set log opts: log-opts must be an object of strings, not {o}")))?;
+            lc.config = m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect();
+        }
+        super::lifecycle::validate_log_config(&lc).map_err(|e| Error::invalid(format!("failed to set log opts: {}", e.message)))?;
+        for (name, r) in j.get("runtimes").and_then(|r| r.as_object()).into_iter().flatten() {
+            self.runtime(name)?;
+            if r.get("runtimeArgs").is_some_and(|a| !a.as_array().is_some_and(|a| a.iter().all(|x| x.is_string()))) {
+                return Err(Error::invalid(format!("runtime {name}: runtimeArgs must be a list of strings")));
+            }
+        }
+        let default = self.default_runtime();
+        self.runtime(default).map_err(|_| Error::invalid(format!("specified default runtime '{default}' does not exist")))?;
+        Ok(())
+    }
+
     /// daemon.json's `log-driver`, json-file by default.
     pub(crate) fn default_log_driver(&self) -> &str {
         self.config.daemon_json.get("log-driver").and_then(|v| v.as_str()).filter(|d| !d.is_empty()).unwrap_or("json-file")
@@ -256,7 +274,7 @@ impl Engine {
         let mut cmdline: Vec<String> = config.entrypoint.clone().map(|e| e.0).unwrap_or_default();
         cmdline.extend(config.cmd.clone().map(|c| c.0).unwrap_or_default());
         if cmdline.is_empty() {
-            return Err(Error::invalid("No command specified"));
+            return Err(Error::invalid("no command specified"));
         }
         let id = store::random_hex(32);
         let mut config = config;
@@ -291,6 +309,16 @@ impl Engine {
             }
         }
         let mut host_config = req.host_config;
+        // dockerd's warnings (and its dropping of what the host cannot do).
+        let mut warnings = Vec::new();
+        if host_config.oom_kill_disable == Some(true) {
+            if matches!(runtime::cgroups::Hierarchy::detect(), runtime::cgroups::Hierarchy::V2(_)) {
+                warnings.push("Your kernel does not support OomKillDisable. OomKillDisable discarded.".to_string());
+                host_config.oom_kill_disable = None;
+            } else if host_config.memory == 0 {
+                warnings.push("OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.".to_string());
+            }
+        }
         if host_config.network_mode.is_empty() || host_config.network_mode == "default" {
             host_config.network_mode = "bridge".into();
         }
@@ -314,7 +342,7 @@ impl Engine {
         self.register(Arc::new(Ctr { rec: Mutex::new(rec), changed: Condvar::new(), op: Mutex::new(()), pending: Mutex::new(Vec::new()), exits: Mutex::new(0) }));
         drop(_g);
         self.events.publish("container", "create", &id, attrs([("image", image_name), ("name", name)]));
-        Ok(CreateResponse { id, warnings: Vec::new() })
+        Ok(CreateResponse { id, warnings })
     }
 }
 

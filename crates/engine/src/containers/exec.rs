@@ -147,7 +147,8 @@ impl Engine {
     }
 
     /// `POST /exec/{id}/start`: runs the process; returns its stream unless detached.
-    pub fn start_exec(&self, id: &str, detach: bool, tty: Option<bool>) -> Result<Option<UnixStream>> {
+    pub fn start_exec(&self, id: &str, start: &api::container::ExecStartConfig) -> Result<Option<UnixStream>> {
+        let detach = start.detach;
         let e = self.exec_entry(id)?;
         {
             let mut st = e.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -161,8 +162,13 @@ impl Engine {
         if rec.state.status != "running" {
             return Err(Error::conflict(format!("Container {} is not running", rec.id)));
         }
-        let tty = tty.unwrap_or(false) || e.config.tty;
-        let process = self.exec_process(&rec, &e.config, tty)?;
+        let tty = start.tty || e.config.tty;
+        // The start request's size, when it has one, wins over the create request's (dockerd).
+        let mut cfg = e.config.clone();
+        if start.console_size.as_ref().is_some_and(|c| c.len() == 2 && c[0] > 0) {
+            cfg.console_size = start.console_size.clone();
+        }
+        let process = self.exec_process(&rec, &cfg, tty)?;
         let paths = self.paths(&rec.id);
         let pfile = paths.state.join(format!("exec-{id}.json"));
         std::fs::write(&pfile, process.to_string()).map_err(|err| Error::internal(format!("writing the exec process: {err}")))?;

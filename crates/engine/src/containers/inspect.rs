@@ -199,6 +199,7 @@ impl Engine {
         let since: Vec<String> = f.get("since").iter().map(created_of).collect::<Result<_>>()?;
         // Ancestors: images named, and (for tags) what they resolve to.
         let ancestors: Vec<String> = f.get("ancestor").iter().filter_map(|a| self.resolve_image(a).ok().map(|d| d.to_string())).collect();
+        let (id_matches, name_matches) = (f.matcher("id"), f.matcher("name"));
         let mut out = Vec::new();
         for r in recs {
             let status = r.state.status.as_str();
@@ -214,7 +215,7 @@ impl Engine {
             if !exited.is_empty() && !(status == "exited" && exited.contains(&r.state.exit_code)) {
                 continue;
             }
-            if !f.matches("id", &r.id) || !(f.matches("name", &r.name) || f.matches("name", &format!("/{}", r.name))) {
+            if !id_matches(&r.id) || !(name_matches(&r.name) || name_matches(&format!("/{}", r.name))) {
                 continue;
             }
             if !f.match_labels(&r.config.labels.clone().unwrap_or_default()) {

@@ -63,9 +63,22 @@ fn security(h: &HostConfig, daemon: &serde_json::Map<String, serde_json::Value>)
     Ok(s)
 }
 
+/// Checks a log configuration as dockerd's `ValidateLogOpts` does: a known driver, and for
+/// json-file only its options with valid values (`none` ignores options).
+pub(crate) fn validate_log_config(lc: &api::container::LogConfig) -> Result<()> {
+    match lc.kind.as_str() {
+        "" | "json-file" => {}
+        "none" => return Ok(()),
+        other => return Err(Error::invalid(format!("logger: no log driver named '{other}' is registered (berth supports json-file and none)"))),
+    }
+    log_limits(&lc.config)?;
+    super::logs::log_attrs(&lc.config, &Default::default(), &[])?;
+    super::logs::log_tag(&lc.config, &serde_json::Value::Null)?;
+    Ok(())
+}
+
 /// `max-size` and `max-file` of the json-file log (rotated by default: 10 MB × 3).
-pub(crate) fn log_limits(h: &HostConfig) -> Result<(u64, u32)> {
-    let opts = &h.log_config.config;
+pub(crate) fn log_limits(opts: &std::collections::BTreeMap<String, String>) -> Result<(u64, u32)> {
     let size = match opts.get("max-size") {
         None => 10 << 20,
         Some(s) if s == "-1" => 0,
@@ -76,26 +89,26 @@ pub(crate) fn log_limits(h: &HostConfig) -> Result<(u64, u32)> {
         Some(s) => s.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| Error::invalid(format!("invalid max-file {s:?}: must be at least 1")))?,
     };
     for k in opts.keys() {
-        if !matches!(k.as_str(), "max-size" | "max-file" | "compress" | "labels" | "labels-regex" | "env" | "env-regex" | "tag" | "mode") {
+        if !matches!(k.as_str(), "max-size" | "max-file" | "compress" | "labels" | "labels-regex" | "env" | "env-regex" | "tag" | "mode" | "max-buffer-size") {
             return Err(Error::invalid(format!("unknown log opt '{k}' for json-file log driver")));
         }
     }
     Ok((size, files))
 }
 
-/// The container's /etc/resolv.conf from the host's and the `--dns*` flags. A flag's list
-/// replaces the host's lines of its kind; empty (the Docker CLI sends `[]` for flags not
-/// given) keeps them. The host's loopback resolvers are unreachable from another network
-/// namespace: without any other, Docker's defaults (Google's) stand in.
-pub(crate) fn resolv_conf(host: &str, h: &HostConfig, host_net: bool) -> String {
-    let own = |l: &Option<Vec<String>>| l.clone().unwrap_or_default();
-    let (mut ns, mut search, mut opts) = (own(&h.dns), own(&h.dns_search), own(&h.dns_options));
+/// The container's /etc/resolv.conf from the host's and the DNS settings (the `--dns*`
+/// flags, else daemon.json's `dns*`). A setting's list replaces the host's lines of its kind;
+/// empty keeps them. Outside the host's network namespace, the host's loopback resolvers are
+/// unreachable and IPv6 ones unusable (containers get no IPv6): without any other,
+/// Docker's defaults (Google's) stand in.
+pub(crate) fn resolv_conf(host: &str, dns: &[String], search: &[String], options: &[String], host_net: bool) -> String {
+    let (mut ns, mut search, mut opts) = (dns.to_vec(), search.to_vec(), options.to_vec());
     let (own_ns, own_search, own_opts) = (!ns.is_empty(), !search.is_empty(), !opts.is_empty());
     for l in host.lines() {
         let mut f = l.split_whitespace();
         match f.next() {
             Some("nameserver") if !own_ns => {
-                if let Some(a) = f.next().filter(|a| host_net || !(a.starts_with("127.") || *a == "::1")) {
+                if let Some(a) = f.next().filter(|a| host_net || !(a.starts_with("127.") || a.contains(':'))) {
                     ns.push(a.to_string());
                 }
             }
@@ -115,6 +128,20 @@ pub(crate) fn resolv_conf(host: &str, h: &HostConfig, host_net: bool) -> String 
         out.push_str(&format!("options {}\n", opts.join(" ")));
     }
     out
+}
+
+/// The host's resolver configuration as dockerd picks it: `/etc/resolv.conf`, unless it
+/// names only systemd-resolved's stub (`127.0.0.53`) and the container has a network of
+/// its own, then the upstream servers in `/run/systemd/resolve/resolv.conf`.
+fn host_resolv_conf(host_net: bool) -> String {
+    let etc = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let servers: Vec<&str> = etc.lines().filter_map(|l| l.trim().strip_prefix("nameserver")).map(str::trim).collect();
+    if !host_net && !servers.is_empty() && servers.iter().all(|s| *s == "127.0.0.53") {
+        if let Ok(upstream) = std::fs::read_to_string("/run/systemd/resolve/resolv.conf") {
+            return upstream;
+        }
+    }
+    etc
 }
 
 /// Docker's RAM sizes: `10m`, `1g`, `512k`, `1024` (binary units).
@@ -228,8 +255,14 @@ impl Engine {
         let hp = dir.join("hosts");
         std::fs::write(&hp, hosts).map_err(io)?;
         files.push(("/etc/hosts".to_string(), hp));
-        let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-        let resolv = resolv_conf(&host_resolv, h, host_net);
+        // The container's settings, else the daemon's (daemon.json `dns`, `dns-search`, `dns-opts`).
+        let setting = |mine: &Option<Vec<String>>, key: &str| -> Vec<String> {
+            match mine.as_deref() {
+                Some(v) if !v.is_empty() => v.to_vec(),
+                _ => self.config.daemon_json.get(key).and_then(|v| v.as_array()).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect(),
+            }
+        };
+        let resolv = resolv_conf(&host_resolv_conf(host_net), &setting(&h.dns, "dns"), &setting(&h.dns_search, "dns-search"), &setting(&h.dns_options, "dns-opts"), host_net);
         let rp = dir.join("resolv.conf");
         std::fs::write(&rp, resolv).map_err(io)?;
         files.push(("/etc/resolv.conf".to_string(), rp));
@@ -449,7 +482,10 @@ impl Engine {
         let mut devices = if h.privileged { runtime::spec::host_devices(std::path::Path::new("/dev")) } else { Vec::new() };
         for d in h.devices.iter().flatten() {
             let spec = if d.path_in_container.is_empty() { d.path_on_host.clone() } else { format!("{}:{}:{}", d.path_on_host, d.path_in_container, if d.cgroup_permissions.is_empty() { "rwm" } else { &d.cgroup_permissions }) };
-            devices.push(runtime::spec::host_device(&spec).map_err(|e| Error::invalid(e.0))?);
+            let dev = runtime::spec::host_device(&spec).map_err(|e| Error::invalid(e.0))?;
+            // One node per path: a --device of a privileged container replaces the host's.
+            devices.retain(|x: &runtime::spec::Device| x.path != dev.path);
+            devices.push(dev);
         }
         let mut host = h.clone();
         if sec.unmask_paths {
@@ -490,10 +526,21 @@ impl Engine {
         let spec = runtime::spec::build(&input).map_err(|e| Error::invalid(e.0))?;
         let bundle = paths.state.clone();
         std::fs::write(bundle.join("config.json"), serde_json::to_vec(&spec).expect("spec")).map_err(|e| Error::internal(format!("writing the bundle: {e}")))?;
-        let (log_max_size, log_max_files) = log_limits(h)?;
-        let log_attrs = super::logs::log_attrs(&h.log_config.config, &c.labels.clone().unwrap_or_default(), c.env.as_deref().unwrap_or(&[]))?;
-        let log = paths.log(&rec.id);
         let no_log = h.log_config.kind == "none";
+        let (log_max_size, log_max_files) = if no_log { (0, 1) } else { log_limits(&h.log_config.config)? };
+        let mut log_attrs = if no_log { Default::default() } else { super::logs::log_attrs(&h.log_config.config, &c.labels.clone().unwrap_or_default(), c.env.as_deref().unwrap_or(&[]))? };
+        if !no_log {
+            let image_name = c.image.clone().unwrap_or_default();
+            let fields = serde_json::json!({
+                "ID": &rec.id[..12], "FullID": rec.id, "Name": rec.name,
+                "ImageID": rec.image_id.trim_start_matches("sha256:").chars().take(12).collect::<String>(), "ImageFullID": rec.image_id, "ImageName": image_name,
+                "DaemonName": "docker", "Command": std::iter::once(rec.path.clone()).chain(rec.args.iter().cloned()).collect::<Vec<_>>().join(" "),
+            });
+            if let Some(tag) = super::logs::log_tag(&h.log_config.config, &fields)? {
+                log_attrs.insert("tag".into(), tag);
+            }
+        }
+        let log = paths.log(&rec.id);
         let runtime = self.runtime(&h.runtime)?;
         let shim_bin = shim::sibling_binary("berth-shim");
         let runtime_root = self.config.exec_root.join("oci");
@@ -1084,18 +1131,22 @@ mod tests {
         assert_eq!(security(&h, &Default::default()).unwrap(), SecurityOpts { no_new_privileges: true, seccomp: Some(None), unmask_paths: false });
         assert!(parse_security_opt("bogus=1").is_err());
         let h = HostConfig { log_config: api::container::LogConfig { kind: "json-file".into(), config: [("max-size".to_string(), "1k".to_string())].into() }, ..Default::default() };
-        assert_eq!(log_limits(&h).unwrap(), (1024, 3));
+        assert_eq!(log_limits(&h.log_config.config).unwrap(), (1024, 3));
+        let lc = |kind: &str, k: &str, v: &str| api::container::LogConfig { kind: kind.into(), config: [(k.to_string(), v.to_string())].into() };
+        assert!(validate_log_config(&lc("json-file", "max-size", "bogus")).unwrap_err().message.contains("max-size"));
+        assert!(validate_log_config(&lc("json-file", "nope", "1")).unwrap_err().message.contains("unknown log opt 'nope'"));
+        assert!(validate_log_config(&lc("json-file", "tag", "{{.Nope")).is_err());
+        assert!(validate_log_config(&lc("none", "nope", "1")).is_ok(), "none ignores options");
+        assert!(validate_log_config(&lc("syslog", "", "")).unwrap_err().message.contains("no log driver named 'syslog'"));
     }
 
     #[test]
-    fn resolv_conf_keeps_the_hosts_resolvers_unless_flags_replace_them() {
-        let host = "nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example\noptions edns0\n";
-        // What the Docker CLI sends without --dns flags: empty lists.
-        let none = HostConfig { dns: Some(vec![]), dns_search: Some(vec![]), dns_options: Some(vec![]), ..Default::default() };
-        assert_eq!(resolv_conf(host, &none, false), "nameserver 10.0.0.2\nsearch corp.example\noptions edns0\n");
-        assert_eq!(resolv_conf(host, &HostConfig::default(), true), "nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example\noptions edns0\n");
-        assert_eq!(resolv_conf("nameserver 127.0.0.53\n", &none, false), "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
-        let own = HostConfig { dns: Some(vec!["1.1.1.1".into()]), dns_search: Some(vec!["a.example".into()]), ..none };
-        assert_eq!(resolv_conf(host, &own, false), "nameserver 1.1.1.1\nsearch a.example\noptions edns0\n");
+    fn resolv_conf_keeps_the_hosts_resolvers_unless_settings_replace_them() {
+        let host = "nameserver 127.0.0.53\nnameserver 10.0.0.2\nnameserver 2001:db8::1\nsearch corp.example\noptions edns0\n";
+        let none: [String; 0] = [];
+        assert_eq!(resolv_conf(host, &none, &none, &none, false), "nameserver 10.0.0.2\nsearch corp.example\noptions edns0\n");
+        assert_eq!(resolv_conf(host, &none, &none, &none, true), "nameserver 127.0.0.53\nnameserver 10.0.0.2\nnameserver 2001:db8::1\nsearch corp.example\noptions edns0\n");
+        assert_eq!(resolv_conf("nameserver 127.0.0.53\n", &none, &none, &none, false), "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        assert_eq!(resolv_conf(host, &["1.1.1.1".into()], &["a.example".into()], &none, false), "nameserver 1.1.1.1\nsearch a.example\noptions edns0\n");
     }
 }

@@ -37,26 +37,30 @@ struct Entry {
     attrs: String,
 }
 
-fn parse_entry(line: &str) -> Option<Entry> {
+/// One line of the log; its attributes are kept only when `details` asks for them.
+fn parse_entry(line: &str, details: bool) -> Option<Entry> {
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
     let time = api::time::parse_rfc3339(v["time"].as_str().unwrap_or("")).map_or(0, |(s, n)| s * 1_000_000_000 + n as i64);
-    let mut attrs: Vec<(&String, &str)> = v["attrs"].as_object().into_iter().flatten().map(|(k, v)| (k, v.as_str().unwrap_or(""))).collect();
-    attrs.sort();
-    let attrs = attrs.iter().map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v))).collect::<Vec<_>>().join(",");
+    let mut attrs = String::new();
+    if details {
+        let mut pairs: Vec<(&String, &str)> = v["attrs"].as_object().into_iter().flatten().map(|(k, v)| (k, v.as_str().unwrap_or(""))).collect();
+        pairs.sort();
+        attrs = pairs.iter().map(|(k, v)| format!("{}={}", gotmpl::query_escape(k), gotmpl::query_escape(v))).collect::<Vec<_>>().join(",");
+    }
     Some(Entry { stream: if v["stream"] == "stderr" { 2 } else { 1 }, time, log: v["log"].as_str()?.as_bytes().to_vec(), attrs })
 }
 
-/// Go's `url.QueryEscape`.
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
+/// The `tag` log option rendered (a Go template over the container's `ID`, `FullID`,
+/// `Name`, `ImageID`, `ImageFullID`, `ImageName`, `DaemonName` and `Command`), as the
+/// json-file driver records it; `None` without the option. With `fields` null the template
+/// is only checked.
+pub(crate) fn log_tag(log_opts: &BTreeMap<String, String>, fields: &serde_json::Value) -> Result<Option<String>> {
+    let Some(src) = log_opts.get("tag").filter(|t| !t.is_empty()) else { return Ok(None) };
+    let t = gotmpl::Template::parse(src).map_err(|e| Error::invalid(format!("invalid tag log option {src:?}: {e}")))?;
+    if fields.is_null() {
+        return Ok(None);
     }
-    out
+    t.execute(fields).map(Some).map_err(|e| Error::invalid(format!("invalid tag log option {src:?}: {e}")))
 }
 
 /// The attributes the json-file driver records with every line (dockerd's
@@ -120,7 +124,7 @@ impl Engine {
         let c = self.container(name)?;
         let rec = c.rec().clone();
         let path = self.paths(&rec.id).log(&rec.id);
-        let max_files = super::lifecycle::log_limits(&rec.host_config).map(|l| l.1).unwrap_or(3);
+        let max_files = super::lifecycle::log_limits(&rec.host_config.log_config.config).map(|l| l.1).unwrap_or(3);
         let emit = |e: &Entry, out: &mut dyn Write| -> std::io::Result<()> {
             if (e.stream == 1 && !o.stdout) || (e.stream == 2 && !o.stderr) {
                 return Ok(());
@@ -150,7 +154,7 @@ impl Engine {
             let p = std::path::PathBuf::from(format!("{}.{n}", path.display()));
             if let Ok(f) = File::open(&p) {
                 for line in BufReader::new(f).lines().map_while(|l| l.ok()) {
-                    entries.extend(parse_entry(&line));
+                    entries.extend(parse_entry(&line, o.details));
                 }
             }
         }
@@ -168,7 +172,7 @@ impl Engine {
                 None => ("", text.as_str()),
             };
             partial = rest.to_string();
-            entries.extend(whole.lines().filter_map(parse_entry));
+            entries.extend(whole.lines().filter_map(|l| parse_entry(l, o.details)));
         }
         let start = o.tail.map_or(0, |t| entries.len().saturating_sub(t));
         let io = |e: std::io::Error| Error::internal(format!("writing logs: {e}"));
@@ -198,7 +202,7 @@ impl Engine {
                 partial.push_str(&chunk);
                 if let Some(i) = partial.rfind('\n') {
                     let whole: String = partial.drain(..=i).collect();
-                    for e in whole.lines().filter_map(parse_entry) {
+                    for e in whole.lines().filter_map(|l| parse_entry(l, o.details)) {
                         if o.until.is_some_and(|u| e.time >= u) {
                             return Ok(());
                         }
@@ -240,9 +244,13 @@ mod tests {
 
     #[test]
     fn details_are_sorted_and_escaped_like_dockerd() {
-        let e = parse_entry(r#"{"log":"hi\n","stream":"stdout","attrs":{"z":"1","a":"x y&"},"time":"2026-01-02T03:04:05.000000006Z"}"#).unwrap();
+        let e = parse_entry(r#"{"log":"hi\n","stream":"stdout","attrs":{"z":"1","a":"x y&"},"time":"2026-01-02T03:04:05.000000006Z"}"#, true).unwrap();
         assert_eq!(e.attrs, "a=x+y%26,z=1");
         assert_eq!((e.stream, e.log.as_slice()), (1, &b"hi\n"[..]));
-        assert_eq!(parse_entry(r#"{"log":"x","stream":"stderr","time":"2026-01-02T03:04:05Z"}"#).unwrap().attrs, "");
+        assert_eq!(parse_entry(r#"{"log":"x","stream":"stderr","time":"2026-01-02T03:04:05Z"}"#, true).unwrap().attrs, "");
+        let fields = serde_json::json!({"ID": "0123456789ab", "Name": "web"});
+        let opts: BTreeMap<String, String> = [("tag".to_string(), "{{.Name}}/{{.ID}}".to_string())].into();
+        assert_eq!(log_tag(&opts, &fields).unwrap().as_deref(), Some("web/0123456789ab"));
+        assert_eq!(log_tag(&BTreeMap::new(), &fields).unwrap(), None);
     }
 }

@@ -209,13 +209,19 @@ impl Engine {
     /// Loads container records and reconnects to running containers (daemon start).
     pub(crate) fn load_containers(&self) -> Result<()> {
         for (id, raw) in self.store.records(RECORD)? {
-            let rec: ContainerRecord = match serde_json::from_slice(&raw) {
+            let mut rec: ContainerRecord = match serde_json::from_slice(&raw) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("berthd: skipping unreadable container record {id}: {e}");
                     continue;
                 }
             };
+            // Records from before the runtime was recorded at create were all berth-oci's:
+            // a later `default-runtime` must not take them over.
+            if rec.host_config.runtime.is_empty() {
+                rec.host_config.runtime = "berth-oci".into();
+                self.save(&rec)?;
+            }
             let c = Arc::new(Ctr { rec: Mutex::new(rec), changed: Condvar::new(), op: Mutex::new(()), pending: Mutex::new(Vec::new()), exits: Mutex::new(0) });
             lock(&self.containers.by_id).insert(id, c);
         }

@@ -279,7 +279,7 @@ pub(super) async fn exec_route(b: &Backends, req: &mut Request, rest: &str) -> c
             let on_upgrade = req.upgrade.take();
             let tty = cfg.tty;
             let detach = cfg.detach;
-            let stream = match blocking(move || c.start_exec(&id, cfg.detach, Some(cfg.tty))).await {
+            let stream = match blocking(move || c.start_exec(&id, &cfg)).await {
                 Ok(s) => s,
                 // Like Docker: once attached, a failure to run the process is reported in the
                 // stream (and in the exec's exit code), not as an HTTP error.
