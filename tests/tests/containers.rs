@@ -94,6 +94,13 @@ fn containers_are_isolated_with_dockers_default_security() {
     assert!(out > 3, "the host's interfaces are visible with --network host");
     let out = d.docker(&["run", "--rm", "--pids-limit", "20", "--memory", "32m", "busybox", "sh", "-c", "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"]).ok().to_string();
     assert_eq!(out, "20\n33554432\n");
+    // ... which the container cannot lift: its cgroup hierarchies are read-only.
+    for flags in [&[][..], &["--security-opt", "seccomp=unconfined"][..]] {
+        let mut args = vec!["run", "--rm", "--pids-limit", "20"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["busybox", "sh", "-c", "for f in /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max; do [ -e $f ] && { echo max > $f && echo raised || echo refused; }; done; mkdir /sys/fs/cgroup/x 2>/dev/null && echo made; true"]);
+        assert_eq!(d.docker(&args).ok(), "refused\n", "{flags:?}");
+    }
     let out = d.docker(&["run", "--rm", "--privileged", "busybox", "sh", "-c", "grep CapEff /proc/self/status; head -c 1 /proc/kcore | wc -c"]).ok().to_string();
     assert!(!out.contains("00000000a80425fb"), "privileged gets more capabilities: {out}");
     // ... and the host's device nodes.

@@ -235,6 +235,10 @@ struct Finish {
     join_userns: bool,
     /// The seccomp filter to load.
     filter: Option<filter::Program>,
+    /// Make everything under /sys/fs/cgroup read-only (libcontainer 0.7 mounts cgroup v1
+    /// hierarchies read-write whatever the spec says, so the payload could raise its own
+    /// limits).
+    ro_cgroup: bool,
 }
 
 /// Root with every capability the host allows, nothing else: what libcontainer leaves the
@@ -264,10 +268,14 @@ fn write_json(path: &std::path::Path, v: &serde_json::Value) -> Result<(), Strin
 /// [`Finish`] just before exec — the order runc uses without no_new_privs. libcontainer
 /// compiling the filter itself would cost 15-20 ms per container.
 fn prepare_create(bundle: &std::path::Path, mut spec: serde_json::Value, root: &std::path::Path) -> Result<(PathBuf, Finish), String> {
-    let Some(seccomp) = spec.pointer_mut("/linux").and_then(|l| l.as_object_mut()).and_then(|l| l.remove("seccomp")) else {
+    let ro_cgroup = spec["mounts"].as_array().into_iter().flatten().any(|m| {
+        m["destination"] == "/sys/fs/cgroup" && m["type"] == "cgroup" && m["options"].as_array().is_some_and(|o| o.iter().any(|x| x == "ro"))
+    });
+    let seccomp = spec.pointer_mut("/linux").and_then(|l| l.as_object_mut()).and_then(|l| l.remove("seccomp"));
+    if seccomp.is_none() && !ro_cgroup {
         return Ok((bundle.to_path_buf(), Finish::default()));
-    };
-    let program = filter::program(&seccomp, &root.join("seccomp"))?;
+    }
+    let program = seccomp.as_ref().map(|s| filter::program(s, &root.join("seccomp"))).transpose()?;
     let want = Wanted::from_process(&spec["process"])?;
     as_root_with_all_caps(&mut spec["process"]);
     let bundle = std::fs::canonicalize(bundle).map_err(|e| format!("{}: {e}", bundle.display()))?;
@@ -279,9 +287,11 @@ fn prepare_create(bundle: &std::path::Path, mut spec: serde_json::Value, root: &
     }
     let dir = bundle.join("berth-oci");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    write_json(&dir.join(SECCOMP_FILE), &seccomp)?;
+    if let Some(seccomp) = &seccomp {
+        write_json(&dir.join(SECCOMP_FILE), seccomp)?;
+    }
     write_json(&dir.join("config.json"), &spec)?;
-    Ok((dir, Finish { want: Some(want), join_userns: false, filter: Some(program) }))
+    Ok((dir, Finish { want: Some(want), join_userns: false, filter: program, ro_cgroup }))
 }
 
 /// For `exec`: libcontainer 0.7 applies neither the container's seccomp filter nor its
@@ -302,7 +312,7 @@ fn prepare_exec(c: &Container, process: &std::path::Path, mut p: serde_json::Val
     as_root_with_all_caps(&mut p);
     let joined = process.with_extension("berth-oci.json");
     write_json(&joined, &p)?;
-    Ok((joined, Finish { want: Some(want), join_userns: userns, filter }))
+    Ok((joined, Finish { want: Some(want), join_userns: userns, filter, ro_cgroup: false }))
 }
 
 impl Executor for Finish {
@@ -311,6 +321,9 @@ impl Executor for Finish {
             if let Some(size) = p.console_size() {
                 set_console_size(size.height(), size.width());
             }
+        }
+        if self.ro_cgroup {
+            cgroups_read_only().map_err(ExecutorError::Other)?;
         }
         if let Some(want) = &self.want {
             self.become_wanted(want).map_err(ExecutorError::Other)?;
@@ -321,6 +334,26 @@ impl Executor for Finish {
     fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
         DefaultExecutor {}.validate(spec)
     }
+}
+
+/// Makes /sys/fs/cgroup and every mount under it read-only, in one recursive
+/// `mount_setattr` (in the container's mount namespace, still with CAP_SYS_ADMIN).
+fn cgroups_read_only() -> Result<(), String> {
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+    const MOUNT_ATTR_RDONLY: u64 = 0x1;
+    let attr = MountAttr { attr_set: MOUNT_ATTR_RDONLY, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    // SAFETY: a plain system call on a NUL-terminated path and an attr struct we own.
+    let r = unsafe { libc::syscall(libc::SYS_mount_setattr, libc::AT_FDCWD, c"/sys/fs/cgroup".as_ptr(), libc::AT_RECURSIVE as libc::c_uint, &attr as *const MountAttr, std::mem::size_of::<MountAttr>()) };
+    if r != 0 {
+        return Err(format!("making /sys/fs/cgroup read-only: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
 }
 
 /// `memory.oom_control` = 1 for the container's cgroup (cgroup v1; v2 has no such switch,
