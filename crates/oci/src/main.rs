@@ -339,18 +339,8 @@ impl Executor for Finish {
 /// Makes /sys/fs/cgroup and every mount under it read-only, in one recursive
 /// `mount_setattr` (in the container's mount namespace, still with CAP_SYS_ADMIN).
 fn cgroups_read_only() -> Result<(), String> {
-    #[repr(C)]
-    struct MountAttr {
-        attr_set: u64,
-        attr_clr: u64,
-        propagation: u64,
-        userns_fd: u64,
-    }
     const MOUNT_ATTR_RDONLY: u64 = 0x1;
-    let attr = MountAttr { attr_set: MOUNT_ATTR_RDONLY, attr_clr: 0, propagation: 0, userns_fd: 0 };
-    // SAFETY: a plain system call on a NUL-terminated path and an attr struct we own.
-    let r = unsafe { libc::syscall(libc::SYS_mount_setattr, libc::AT_FDCWD, c"/sys/fs/cgroup".as_ptr(), libc::AT_RECURSIVE as libc::c_uint, &attr as *const MountAttr, std::mem::size_of::<MountAttr>()) };
-    if r != 0 {
+    if runtime::rootfs::mount_setattr(libc::AT_FDCWD, c"/sys/fs/cgroup", libc::AT_RECURSIVE as libc::c_uint, MOUNT_ATTR_RDONLY, 0) != 0 {
         return Err(format!("making /sys/fs/cgroup read-only: {}", std::io::Error::last_os_error()));
     }
     Ok(())

@@ -148,11 +148,10 @@ pub fn userns_fd(uid_map: &str, gid_map: &str) -> Result<std::os::fd::OwnedFd, S
     }
 }
 
-/// Bind-mounts `src` on `dst` with its IDs shifted by the user namespace `userns` (an
-/// idmapped mount: a file owned by 0 shows as the namespace's root on the host). The
-/// kernel needs 5.12 or later and a filesystem that supports it (ext4, xfs, btrfs, tmpfs).
-pub fn idmapped_bind(src: &Path, dst: &Path, userns: std::os::fd::BorrowedFd<'_>) -> Result<(), String> {
-    use std::os::fd::AsRawFd;
+/// `mount_setattr(2)`: sets `attr_set` (`MOUNT_ATTR_*`) on the mount at `path` relative to
+/// `dirfd`; `flags` as the call takes them (`AT_RECURSIVE`, `AT_EMPTY_PATH`); `userns_fd`
+/// for `MOUNT_ATTR_IDMAP`. The raw return value (0 on success, errno set otherwise).
+pub fn mount_setattr(dirfd: libc::c_int, path: &std::ffi::CStr, flags: libc::c_uint, attr_set: u64, userns_fd: u64) -> libc::c_long {
     #[repr(C)]
     struct MountAttr {
         attr_set: u64,
@@ -160,6 +159,16 @@ pub fn idmapped_bind(src: &Path, dst: &Path, userns: std::os::fd::BorrowedFd<'_>
         propagation: u64,
         userns_fd: u64,
     }
+    let attr = MountAttr { attr_set, attr_clr: 0, propagation: 0, userns_fd };
+    // SAFETY: a NUL-terminated path and a properly laid out `struct mount_attr` we own.
+    unsafe { libc::syscall(libc::SYS_mount_setattr, dirfd, path.as_ptr(), flags, &attr as *const MountAttr, std::mem::size_of::<MountAttr>()) }
+}
+
+/// Bind-mounts `src` on `dst` with its IDs shifted by the user namespace `userns` (an
+/// idmapped mount: a file owned by 0 shows as the namespace's root on the host). The
+/// kernel needs 5.12 or later and a filesystem that supports it (ext4, xfs, btrfs, tmpfs).
+pub fn idmapped_bind(src: &Path, dst: &Path, userns: std::os::fd::BorrowedFd<'_>) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
     const OPEN_TREE_CLONE: libc::c_uint = 1;
     const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
     const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
@@ -172,8 +181,7 @@ pub fn idmapped_bind(src: &Path, dst: &Path, userns: std::os::fd::BorrowedFd<'_>
         if tree < 0 {
             return Err(os_err(format_args!("open_tree {}", src.display())));
         }
-        let attr = MountAttr { attr_set: MOUNT_ATTR_IDMAP, attr_clr: 0, propagation: 0, userns_fd: userns.as_raw_fd() as u64 };
-        let r = libc::syscall(libc::SYS_mount_setattr, tree, empty.as_ptr(), libc::AT_EMPTY_PATH, &attr as *const MountAttr, std::mem::size_of::<MountAttr>());
+        let r = mount_setattr(tree, &empty, libc::AT_EMPTY_PATH as libc::c_uint, MOUNT_ATTR_IDMAP, userns.as_raw_fd() as u64);
         if r != 0 {
             let e = os_err(format_args!("idmapping {} (does its filesystem support idmapped mounts?)", src.display()));
             libc::close(tree);
