@@ -529,7 +529,7 @@ impl Engine {
         let no_log = h.log_config.kind == "none";
         let (log_max_size, log_max_files) = if no_log { (0, 1) } else { log_limits(&h.log_config.config)? };
         let mut log_attrs = if no_log { Default::default() } else { super::logs::log_attrs(&h.log_config.config, &c.labels.clone().unwrap_or_default(), c.env.as_deref().unwrap_or(&[]))? };
-        if !no_log {
+        if !no_log && h.log_config.config.contains_key("tag") {
             let image_name = c.image.clone().unwrap_or_default();
             let fields = serde_json::json!({
                 "ID": &rec.id[..12], "FullID": rec.id, "Name": rec.name,
