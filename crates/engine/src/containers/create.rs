@@ -184,12 +184,10 @@ impl Engine {
     /// `log-opts`, `runtimes` (each with a `path`) and `default-runtime`.
     pub(crate) fn check_daemon_defaults(&self) -> Result<()> {
         let j = &self.config.daemon_json;
-        let mut lc = api::container::LogConfig { kind: self.default_log_driver().to_string(), config: Default::default() };
-        if let Some(o) = j.get("log-opts") {
-            let m = o.as_object().filter(|m| m.values().all(|v| v.is_string())).ok_or_else(|| Error::invalid(format!("failed to set log opts: log-opts must be an object of strings, not {o}")))?;
-            lc.config = m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect();
+        if let Some(o) = j.get("log-opts").filter(|o| !o.as_object().is_some_and(|m| m.values().all(|v| v.is_string()))) {
+            return Err(Error::invalid(format!("failed to set log opts: log-opts must be an object of strings, not {o}")));
         }
-        super::lifecycle::validate_log_config(&lc).map_err(|e| Error::invalid(format!("failed to set log opts: {}", e.message)))?;
+        super::lifecycle::validate_log_config(&self.daemon_log_config()).map_err(|e| Error::invalid(format!("failed to set log opts: {}", e.message)))?;
         for (name, r) in j.get("runtimes").and_then(|r| r.as_object()).into_iter().flatten() {
             self.runtime(name)?;
             if r.get("runtimeArgs").is_some_and(|a| !a.as_array().is_some_and(|a| a.iter().all(|x| x.is_string()))) {
@@ -210,17 +208,22 @@ impl Engine {
     /// (json-file by default), and a container on the daemon's driver gets its `log-opts`
     /// for every option it does not set itself.
     fn merge_log_config(&self, lc: &mut api::container::LogConfig) {
-        let default = self.default_log_driver();
+        let daemon = self.daemon_log_config();
         if lc.kind.is_empty() {
-            lc.kind = default.to_string();
+            lc.kind = daemon.kind.clone();
         }
-        if lc.kind == default {
-            for (k, v) in self.config.daemon_json.get("log-opts").and_then(|o| o.as_object()).into_iter().flatten() {
-                if let Some(v) = v.as_str() {
-                    lc.config.entry(k.clone()).or_insert_with(|| v.to_string());
-                }
+        if lc.kind == daemon.kind {
+            for (k, v) in daemon.config {
+                lc.config.entry(k).or_insert(v);
             }
         }
+    }
+
+    /// The daemon's log configuration: daemon.json `log-driver` and `log-opts`.
+    fn daemon_log_config(&self) -> api::container::LogConfig {
+        let opts = self.config.daemon_json.get("log-opts").and_then(|o| o.as_object());
+        let config = opts.into_iter().flatten().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect();
+        api::container::LogConfig { kind: self.default_log_driver().to_string(), config }
     }
 
     /// `POST /containers/create`.
